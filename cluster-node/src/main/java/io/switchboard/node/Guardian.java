@@ -1,0 +1,72 @@
+package io.switchboard.node;
+
+import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.config.GroupSettings;
+import io.switchboard.node.config.NodeSettings;
+import io.switchboard.node.config.PersistenceSettings;
+import io.switchboard.node.config.SessionSettings;
+import io.switchboard.node.edge.ConnectionRegistryActor;
+import io.switchboard.node.edge.WebSocketRoutes;
+import io.switchboard.node.group.FanoutRegistryActor;
+import io.switchboard.node.group.GroupEntity;
+import io.switchboard.node.session.SessionEntity;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+
+/**
+ * The root of a node: registers the sharded entities, starts the node-local registries (fan-out,
+ * connections), Pekko Management (health checks) and the HTTP server, and closes client connections
+ * with SHUTTING_DOWN before the node leaves.
+ */
+public final class Guardian {
+  private Guardian() {}
+
+  /** The guardian behavior of a node. */
+  public static Behavior<Void> create() {
+    return Behaviors.setup(
+        ctx -> {
+          ActorSystem<Void> system = ctx.getSystem();
+          var config = system.settings().config();
+          NodeSettings node = NodeSettings.create(config);
+          EdgeSettings edge = EdgeSettings.create(config);
+          PersistenceSettings persistence = PersistenceSettings.create(config);
+          SessionEntity.init(system, SessionSettings.create(config), persistence);
+          GroupSettings groups = GroupSettings.create(config);
+          GroupEntity.init(system, groups, persistence);
+
+          ActorRef<FanoutRegistryActor.Command> fanouts =
+              ctx.spawn(FanoutRegistryActor.create(groups.fanoutRefreshInterval()), "fanouts");
+          String nodeName = node.host() + ":" + node.httpPort();
+          ActorRef<ConnectionRegistryActor.Command> connections =
+              ctx.spawn(ConnectionRegistryActor.create(edge, nodeName, fanouts), "connections");
+
+          CoordinatedShutdown.get(system)
+              .addTask(
+                  CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+                  "close-client-connections",
+                  () -> {
+                    connections.tell(ConnectionRegistryActor.CloseAll.INSTANCE);
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                  });
+
+          PekkoManagement.get(system).start();
+          Route route =
+              Directives.concat(
+                  WebSocketRoutes.create(system, edge, connections),
+                  Directives.pathSingleSlash(
+                      () ->
+                          Directives.complete(
+                              "Switchboard node " + nodeName + ": WebSocket at /ws\n")));
+          HttpServer.start(system, node, route);
+          return Behaviors.empty();
+        });
+  }
+}

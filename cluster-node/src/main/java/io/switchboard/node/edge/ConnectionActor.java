@@ -1,0 +1,755 @@
+package io.switchboard.node.edge;
+
+import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.group.FanoutRegistryActor;
+import io.switchboard.node.group.GroupEntity;
+import io.switchboard.node.session.SessionEntity;
+import io.switchboard.node.stream.EncodedOnce;
+import io.switchboard.node.stream.Page;
+import io.switchboard.node.stream.Publication;
+import io.switchboard.node.stream.Socket;
+import io.switchboard.node.stream.StreamNames;
+import io.switchboard.protocol.CloseCode;
+import io.switchboard.protocol.v1.ClientFrame;
+import io.switchboard.protocol.v1.Connected;
+import io.switchboard.protocol.v1.Cursor;
+import io.switchboard.protocol.v1.ErrorCode;
+import io.switchboard.protocol.v1.Joined;
+import io.switchboard.protocol.v1.Left;
+import io.switchboard.protocol.v1.Ping;
+import io.switchboard.protocol.v1.Pong;
+import io.switchboard.protocol.v1.Published;
+import io.switchboard.protocol.v1.Recovery;
+import io.switchboard.protocol.v1.ServerFrame;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * One client connection on this node: speaks the client protocol over a {@link Transport}, attaches
+ * to its {@link SessionEntity}, keeps a {@link StreamCursor} per stream (inbox and each group) fed
+ * by the node's fan-out and by reads from the log, and watches the client's heartbeat and frame
+ * rate. Never sharded, never persisted: when it stops, its session is detached and the client
+ * resumes anywhere.
+ */
+public final class ConnectionActor extends AbstractBehavior<Socket.Command>
+    implements StreamCursor.Output {
+
+  /** The inbound stream delivers a frame; {@code ackTo} releases the next one. */
+  record InboundFrame(ActorRef<StreamAck> ackTo, InboundFrames.Inbound inbound)
+      implements Socket.Command {}
+
+  /** The inbound stream started. */
+  record InboundStarted(ActorRef<StreamAck> ackTo) implements Socket.Command {}
+
+  /** The acknowledgement the inbound stream waits for. */
+  enum StreamAck {
+    INSTANCE
+  }
+
+  /** The inbound stream ended (client closed, or the socket went away). */
+  enum InboundCompleted implements Socket.Command {
+    INSTANCE
+  }
+
+  record InboundFailed(Throwable cause) implements Socket.Command {}
+
+  private record SessionReady(
+      long frameId,
+      boolean resumed,
+      String token,
+      SessionEntity.Attached attached,
+      Map<String, Long> clientCursors)
+      implements Socket.Command {}
+
+  private record SessionRefused(long frameId, boolean resume, String reason)
+      implements Socket.Command {}
+
+  private record JoinDone(long frameId, String groupId, Long since, SessionEntity.Joined joined)
+      implements Socket.Command {}
+
+  private record Refused(long frameId, ErrorCode code, String reason, String groupId)
+      implements Socket.Command {}
+
+  private record LeaveDone(long frameId, String groupId) implements Socket.Command {}
+
+  private record PublishDone(long frameId, String groupId, long offset) implements Socket.Command {}
+
+  private record PageArrived(String stream, Page page) implements Socket.Command {}
+
+  private record PageFailed(String stream) implements Socket.Command {}
+
+  private enum Tick implements Socket.Command {
+    HEARTBEAT,
+    CONNECT_TIMEOUT,
+    REANNOUNCE,
+    ROOM_CHECK,
+    CLOSE_GRACE_OVER
+  }
+
+  private enum Phase {
+    AWAITING_HELLO,
+    CONNECTING,
+    LIVE,
+    CLOSING
+  }
+
+  private static final int MAX_STASHED = 64;
+
+  /** A connection for a user authenticated at the upgrade, speaking over {@code transport}. */
+  public static Behavior<Socket.Command> create(
+      Transport transport,
+      String userId,
+      EdgeSettings settings,
+      String nodeName,
+      ActorRef<FanoutRegistryActor.Command> fanouts) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new ConnectionActor(
+                        ctx, timers, transport, userId, settings, nodeName, fanouts)));
+  }
+
+  private final TimerScheduler<Socket.Command> timers;
+  private final Transport transport;
+  private final String userId;
+  private final EdgeSettings settings;
+  private final String nodeName;
+  private final ActorRef<FanoutRegistryActor.Command> fanouts;
+  private final ClusterSharding sharding;
+  private final RateLimiter rateLimiter;
+  private final Map<String, StreamCursor> streams = new HashMap<>();
+  private final Set<String> joining = new HashSet<>();
+  private final List<InboundFrames.Decoded> stash = new ArrayList<>();
+  private Phase phase = Phase.AWAITING_HELLO;
+  private String sessionId;
+  private boolean sessionOver;
+  private long lastInboundNanos = System.nanoTime();
+  private int refusedInARow;
+
+  private ConnectionActor(
+      ActorContext<Socket.Command> context,
+      TimerScheduler<Socket.Command> timers,
+      Transport transport,
+      String userId,
+      EdgeSettings settings,
+      String nodeName,
+      ActorRef<FanoutRegistryActor.Command> fanouts) {
+    super(context);
+    this.timers = timers;
+    this.transport = transport;
+    this.userId = userId;
+    this.settings = settings;
+    this.nodeName = nodeName;
+    this.fanouts = fanouts;
+    this.sharding = ClusterSharding.get(context.getSystem());
+    this.rateLimiter = new RateLimiter(settings.framesPerSecond(), settings.frameBurst());
+    timers.startSingleTimer(Tick.CONNECT_TIMEOUT, settings.connectTimeout());
+    timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
+  }
+
+  @Override
+  public Receive<Socket.Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(InboundFrame.class, this::onInboundFrame)
+        .onMessage(InboundStarted.class, m -> ack(m.ackTo()))
+        .onMessage(InboundCompleted.class, m -> Behaviors.stopped())
+        .onMessage(InboundFailed.class, m -> Behaviors.stopped())
+        .onMessage(Socket.Fanned.class, m -> onLive(m.stream(), m.publication(), m.encoded()))
+        .onMessage(Socket.Live.class, m -> onLive(m.stream(), m.publication(), null))
+        .onMessage(Socket.HeadMoved.class, this::onHeadMoved)
+        .onMessage(Socket.Close.class, this::onCloseRequested)
+        .onMessage(SessionReady.class, this::onSessionReady)
+        .onMessage(SessionRefused.class, this::onSessionRefused)
+        .onMessage(JoinDone.class, this::onJoinDone)
+        .onMessage(Refused.class, this::onRefused)
+        .onMessage(LeaveDone.class, this::onLeaveDone)
+        .onMessage(PublishDone.class, this::onPublishDone)
+        .onMessage(PageArrived.class, this::onPageArrived)
+        .onMessage(PageFailed.class, this::onPageFailed)
+        .onMessage(Tick.class, this::onTick)
+        .onSignal(PostStop.class, s -> onPostStop())
+        .build();
+  }
+
+  // ---- inbound frames
+
+  private Behavior<Socket.Command> onInboundFrame(InboundFrame frame) {
+    lastInboundNanos = System.nanoTime();
+    if (phase != Phase.CLOSING) {
+      if (!rateLimiter.tryAcquire()) {
+        refuseForRate(frame.inbound());
+      } else {
+        refusedInARow = 0;
+        handle(frame.inbound());
+      }
+    }
+    return ack(frame.ackTo());
+  }
+
+  private Behavior<Socket.Command> ack(ActorRef<StreamAck> ackTo) {
+    ackTo.tell(StreamAck.INSTANCE);
+    return this;
+  }
+
+  private void refuseForRate(InboundFrames.Inbound inbound) {
+    long frameId = inbound instanceof InboundFrames.Decoded d ? d.frame().getId() : 0;
+    if (++refusedInARow > settings.framesPerSecond()) {
+      closeWith(CloseCode.TOO_MANY_FRAMES, "frame rate limit exceeded");
+    } else {
+      send(ServerFrames.error(frameId, ErrorCode.RATE_LIMITED, "too many frames per second"));
+    }
+  }
+
+  private void handle(InboundFrames.Inbound inbound) {
+    if (inbound instanceof InboundFrames.TooLarge tooLarge) {
+      transport.sendUrgent(
+          ServerFrames.error(
+              0, ErrorCode.FRAME_TOO_LARGE, "frame exceeds " + tooLarge.limit() + " bytes"));
+      closeWith(CloseCode.FRAME_TOO_LARGE, "frame too large");
+    } else if (inbound instanceof InboundFrames.Malformed malformed) {
+      send(ServerFrames.error(0, ErrorCode.BAD_FRAME, malformed.reason()));
+    } else if (inbound instanceof InboundFrames.Decoded decoded) {
+      handleFrame(decoded);
+    }
+  }
+
+  private void handleFrame(InboundFrames.Decoded decoded) {
+    ClientFrame frame = decoded.frame();
+    long id = frame.getId();
+    switch (frame.getKindCase()) {
+      case PING ->
+          send(ServerFrame.newBuilder().setId(id).setPong(Pong.getDefaultInstance()).build());
+      case PONG -> {}
+      case CONNECT -> onConnect(id);
+      case RESUME -> onResume(frame);
+      case CLOSE -> onClientClose();
+      case KIND_NOT_SET ->
+          send(ServerFrames.error(id, ErrorCode.UNKNOWN_FRAME, "unknown frame kind"));
+      default -> {
+        if (phase == Phase.LIVE) {
+          handleSessionFrame(frame);
+        } else if (phase == Phase.CONNECTING && stash.size() < MAX_STASHED) {
+          stash.add(decoded);
+        } else {
+          send(ServerFrames.error(id, ErrorCode.NOT_CONNECTED, "send Connect or Resume first"));
+        }
+      }
+    }
+  }
+
+  private void handleSessionFrame(ClientFrame frame) {
+    long id = frame.getId();
+    switch (frame.getKindCase()) {
+      case JOIN -> onJoin(id, frame.getJoin());
+      case LEAVE -> onLeave(id, frame.getLeave().getGroup());
+      case PUBLISH -> onPublish(id, frame.getPublish());
+      case ACK -> onAck(frame.getAck().getCursorsList());
+      case MESSAGE ->
+          send(
+              ServerFrames.error(
+                  id, ErrorCode.NO_ROUTE, "no backend serves " + frame.getMessage().getPath()));
+      case REQUEST ->
+          send(
+              ServerFrames.error(
+                  id, ErrorCode.NO_ROUTE, "no backend serves " + frame.getRequest().getPath()));
+      case REPLY ->
+          send(
+              ServerFrames.error(
+                  id,
+                  ErrorCode.INVALID_ARGUMENT,
+                  "no pending request " + frame.getReply().getRequestId()));
+      case REFRESH ->
+          send(
+              ServerFrames.error(
+                  id, ErrorCode.INVALID_ARGUMENT, "this node does not use token auth"));
+      default -> send(ServerFrames.error(id, ErrorCode.UNKNOWN_FRAME, "unexpected frame"));
+    }
+  }
+
+  // ---- connect and resume
+
+  private void onConnect(long frameId) {
+    if (phase != Phase.AWAITING_HELLO) {
+      send(ServerFrames.error(frameId, ErrorCode.ALREADY_CONNECTED, "already connected"));
+      return;
+    }
+    phase = Phase.CONNECTING;
+    sessionId = SessionSecrets.newSessionId();
+    String token = SessionSecrets.newResumeToken();
+    getContext()
+        .askWithStatus(
+            SessionEntity.Attached.class,
+            session(),
+            settings.askTimeout(),
+            replyTo ->
+                new SessionEntity.Start(
+                    userId, SessionSecrets.hash(token), getContext().getSelf(), replyTo),
+            (attached, failure) ->
+                attached != null
+                    ? new SessionReady(frameId, false, token, attached, Map.of())
+                    : new SessionRefused(frameId, false, failure.getMessage()));
+  }
+
+  private void onResume(ClientFrame frame) {
+    long frameId = frame.getId();
+    if (phase != Phase.AWAITING_HELLO) {
+      send(ServerFrames.error(frameId, ErrorCode.ALREADY_CONNECTED, "already connected"));
+      return;
+    }
+    var resume = frame.getResume();
+    if (resume.getSessionId().isEmpty() || resume.getResumeToken().isEmpty()) {
+      send(
+          ServerFrames.error(
+              frameId, ErrorCode.INVALID_ARGUMENT, "Resume needs session_id and resume_token"));
+      return;
+    }
+    Map<String, Long> cursors = new HashMap<>();
+    for (Cursor c : resume.getCursorsList()) {
+      cursors.merge(c.getStream(), c.getOffset(), Math::max);
+    }
+    phase = Phase.CONNECTING;
+    sessionId = resume.getSessionId();
+    String token = resume.getResumeToken();
+    getContext()
+        .askWithStatus(
+            SessionEntity.Attached.class,
+            session(),
+            settings.askTimeout(),
+            replyTo ->
+                new SessionEntity.Attach(
+                    userId, SessionSecrets.hash(token), getContext().getSelf(), replyTo),
+            (attached, failure) ->
+                attached != null
+                    ? new SessionReady(frameId, true, token, attached, cursors)
+                    : new SessionRefused(frameId, true, failure.getMessage()));
+  }
+
+  private Behavior<Socket.Command> onSessionReady(SessionReady ready) {
+    if (phase != Phase.CONNECTING) {
+      return this;
+    }
+    phase = Phase.LIVE;
+    timers.cancel(Tick.CONNECT_TIMEOUT);
+    timers.startTimerWithFixedDelay(Tick.REANNOUNCE, settings.reannounceInterval());
+    SessionEntity.Attached attached = ready.attached();
+    send(
+        ServerFrame.newBuilder()
+            .setId(ready.frameId())
+            .setConnected(
+                Connected.newBuilder()
+                    .setSessionId(sessionId)
+                    .setResumeToken(ready.token())
+                    .setResumed(ready.resumed())
+                    .setUserId(attached.userId())
+                    .addAllGroups(attached.groups())
+                    .setPingIntervalMs((int) settings.heartbeatInterval().toMillis())
+                    .setNode(nodeName))
+            .build());
+    Map<String, Long> client = ready.clientCursors();
+    long inboxStart =
+        ready.resumed()
+            ? client.getOrDefault(StreamNames.INBOX, attached.inboxFirst() - 1)
+            : attached.inboxHead();
+    openStream(StreamNames.INBOX, inboxStart, ready.resumed());
+    for (String groupId : attached.groups()) {
+      long start = client.getOrDefault(groupId, attached.cursors().getOrDefault(groupId, 0L));
+      openStream(groupId, start, true);
+    }
+    List<InboundFrames.Decoded> pending = new ArrayList<>(stash);
+    stash.clear();
+    pending.forEach(this::handleFrame);
+    return this;
+  }
+
+  private Behavior<Socket.Command> onSessionRefused(SessionRefused refused) {
+    if (phase != Phase.CONNECTING) {
+      return this;
+    }
+    phase = Phase.AWAITING_HELLO;
+    sessionId = null;
+    boolean notFound = refused.resume() && String.valueOf(refused.reason()).contains("not found");
+    send(
+        ServerFrames.error(
+            refused.frameId(),
+            notFound ? ErrorCode.SESSION_NOT_FOUND : ErrorCode.UNAVAILABLE,
+            notFound ? "session not found" : "session unavailable, retry"));
+    for (InboundFrames.Decoded d : stash) {
+      send(ServerFrames.error(d.frame().getId(), ErrorCode.NOT_CONNECTED, "not connected"));
+    }
+    stash.clear();
+    return this;
+  }
+
+  private void onClientClose() {
+    if (sessionId != null && phase == Phase.LIVE) {
+      session()
+          .tell(new SessionEntity.End("client closed", 0, getContext().getSystem().ignoreRef()));
+      sessionOver = true;
+    }
+    closeWith(CloseCode.NORMAL, "closed by client");
+  }
+
+  // ---- groups
+
+  private void onJoin(long frameId, io.switchboard.protocol.v1.Join join) {
+    String groupId = join.getGroup();
+    if (!StreamNames.isValidGroup(groupId)) {
+      send(ServerFrames.error(frameId, ErrorCode.INVALID_ARGUMENT, "invalid group name"));
+      return;
+    }
+    StreamCursor existing = streams.get(groupId);
+    if (existing != null) {
+      send(joined(frameId, groupId, existing.lastDelivered()));
+      return;
+    }
+    if (!joining.contains(groupId)
+        && streams.size() - 1 + joining.size() >= settings.maxGroupsPerSession()) {
+      send(ServerFrames.error(frameId, ErrorCode.LIMIT_EXCEEDED, "too many groups"));
+      return;
+    }
+    joining.add(groupId);
+    Long since = join.hasSinceOffset() ? join.getSinceOffset() : null;
+    getContext()
+        .askWithStatus(
+            SessionEntity.Joined.class,
+            session(),
+            settings.askTimeout(),
+            replyTo -> new SessionEntity.JoinGroup(groupId, replyTo),
+            (joined, failure) ->
+                joined != null
+                    ? new JoinDone(frameId, groupId, since, joined)
+                    : new Refused(frameId, ErrorCode.UNAVAILABLE, "join failed, retry", groupId));
+  }
+
+  private Behavior<Socket.Command> onJoinDone(JoinDone done) {
+    joining.remove(done.groupId());
+    if (phase != Phase.LIVE) {
+      return this;
+    }
+    StreamCursor existing = streams.get(done.groupId());
+    long head = done.joined().head();
+    send(
+        joined(done.frameId(), done.groupId(), existing != null ? existing.lastDelivered() : head));
+    if (existing == null) {
+      boolean replay = done.since() != null;
+      openStream(done.groupId(), replay ? Math.min(done.since(), head) : head, replay);
+    }
+    return this;
+  }
+
+  private void onLeave(long frameId, String groupId) {
+    if (!StreamNames.isValidGroup(groupId)) {
+      send(ServerFrames.error(frameId, ErrorCode.INVALID_ARGUMENT, "invalid group name"));
+      return;
+    }
+    if (streams.remove(groupId) != null) {
+      fanouts.tell(new FanoutRegistryActor.Unregister(groupId, getContext().getSelf()));
+    }
+    getContext()
+        .askWithStatus(
+            Done.class,
+            session(),
+            settings.askTimeout(),
+            replyTo -> new SessionEntity.LeaveGroup(groupId, replyTo),
+            (done, failure) ->
+                done != null
+                    ? new LeaveDone(frameId, groupId)
+                    : new Refused(frameId, ErrorCode.UNAVAILABLE, "leave failed, retry", null));
+  }
+
+  private Behavior<Socket.Command> onLeaveDone(LeaveDone done) {
+    send(
+        ServerFrame.newBuilder()
+            .setId(done.frameId())
+            .setLeft(Left.newBuilder().setGroup(done.groupId()))
+            .build());
+    return this;
+  }
+
+  private void onPublish(long frameId, io.switchboard.protocol.v1.Publish publish) {
+    String groupId = publish.getGroup();
+    if (!StreamNames.isValidGroup(groupId)) {
+      send(ServerFrames.error(frameId, ErrorCode.INVALID_ARGUMENT, "invalid group name"));
+      return;
+    }
+    switch (settings.clientPublish()) {
+      case NONE -> {
+        send(ServerFrames.error(frameId, ErrorCode.FORBIDDEN, "clients may not publish"));
+        return;
+      }
+      case JOINED -> {
+        if (!streams.containsKey(groupId)) {
+          send(ServerFrames.error(frameId, ErrorCode.NOT_A_MEMBER, "join the group first"));
+          return;
+        }
+      }
+      case ANY -> {}
+    }
+    getContext()
+        .askWithStatus(
+            GroupEntity.Receipt.class,
+            sharding.entityRefFor(GroupEntity.ENTITY_KEY, groupId),
+            settings.askTimeout(),
+            replyTo ->
+                new GroupEntity.Publish(publish.getPayload(), publish.getIdempotencyKey(), replyTo),
+            (receipt, failure) ->
+                receipt != null
+                    ? new PublishDone(frameId, groupId, receipt.offset())
+                    : new Refused(frameId, ErrorCode.UNAVAILABLE, "not published, retry", null));
+  }
+
+  private Behavior<Socket.Command> onPublishDone(PublishDone done) {
+    send(
+        ServerFrame.newBuilder()
+            .setId(done.frameId())
+            .setPublished(Published.newBuilder().setGroup(done.groupId()).setOffset(done.offset()))
+            .build());
+    return this;
+  }
+
+  private Behavior<Socket.Command> onRefused(Refused refused) {
+    if (refused.groupId() != null) {
+      joining.remove(refused.groupId());
+    }
+    send(ServerFrames.error(refused.frameId(), refused.code(), refused.reason()));
+    return this;
+  }
+
+  private void onAck(List<Cursor> cursors) {
+    Map<String, Long> acked = new HashMap<>();
+    for (Cursor c : cursors) {
+      acked.merge(c.getStream(), c.getOffset(), Math::max);
+    }
+    if (!acked.isEmpty()) {
+      session().tell(new SessionEntity.Ack(acked));
+    }
+  }
+
+  // ---- streams
+
+  private void openStream(String stream, long lastDelivered, boolean replay) {
+    StreamCursor cursor =
+        new StreamCursor(
+            stream,
+            lastDelivered,
+            replay,
+            this,
+            settings.replayPageSize(),
+            settings.maxPendingPerStream());
+    streams.put(stream, cursor);
+    if (!StreamNames.INBOX.equals(stream)) {
+      // Live traffic first, then the replay: nothing falls between the two.
+      fanouts.tell(new FanoutRegistryActor.Register(stream, getContext().getSelf()));
+    }
+    if (replay) {
+      cursor.start();
+    }
+    scheduleRoomCheck();
+  }
+
+  private Behavior<Socket.Command> onLive(
+      String stream, Publication publication, EncodedOnce shared) {
+    StreamCursor cursor = streams.get(stream);
+    if (cursor != null && phase == Phase.LIVE) {
+      cursor.onLive(publication, shared);
+      scheduleRoomCheck();
+    }
+    return this;
+  }
+
+  private Behavior<Socket.Command> onHeadMoved(Socket.HeadMoved moved) {
+    StreamCursor cursor = streams.get(moved.stream());
+    if (cursor != null && phase == Phase.LIVE) {
+      cursor.onHead(moved.head());
+      scheduleRoomCheck();
+    }
+    return this;
+  }
+
+  private Behavior<Socket.Command> onPageArrived(PageArrived arrived) {
+    StreamCursor cursor = streams.get(arrived.stream());
+    if (cursor != null && phase == Phase.LIVE) {
+      cursor.onPage(arrived.page());
+      scheduleRoomCheck();
+    }
+    return this;
+  }
+
+  private Behavior<Socket.Command> onPageFailed(PageFailed failed) {
+    StreamCursor cursor = streams.get(failed.stream());
+    if (cursor != null) {
+      cursor.onFetchFailed();
+      timers.startSingleTimer(Tick.ROOM_CHECK, Duration.ofMillis(500));
+    }
+    return this;
+  }
+
+  private void scheduleRoomCheck() {
+    if (!timers.isTimerActive(Tick.ROOM_CHECK)
+        && streams.values().stream().anyMatch(StreamCursor::isDeferred)) {
+      timers.startSingleTimer(Tick.ROOM_CHECK, Duration.ofMillis(20));
+    }
+  }
+
+  @Override
+  public void deliver(String stream, Publication publication, EncodedOnce shared) {
+    if (phase == Phase.LIVE && !transport.sendDelivery(stream, publication, shared)) {
+      closeWith(CloseCode.SLOW_CONSUMER, "outbound buffer full");
+    }
+  }
+
+  @Override
+  public void fetch(String stream, long fromOffset, int maxCount) {
+    if (StreamNames.INBOX.equals(stream)) {
+      getContext()
+          .ask(
+              Page.class,
+              session(),
+              settings.askTimeout(),
+              replyTo -> new SessionEntity.ReadInbox(fromOffset, maxCount, replyTo),
+              (page, failure) ->
+                  page != null ? new PageArrived(stream, page) : new PageFailed(stream));
+    } else {
+      getContext()
+          .ask(
+              Page.class,
+              sharding.entityRefFor(GroupEntity.ENTITY_KEY, stream),
+              settings.askTimeout(),
+              replyTo -> new GroupEntity.Read(fromOffset, maxCount, replyTo),
+              (page, failure) ->
+                  page != null ? new PageArrived(stream, page) : new PageFailed(stream));
+    }
+  }
+
+  @Override
+  public boolean hasRoom(int frames) {
+    return transport.queued() + frames <= transport.capacity();
+  }
+
+  @Override
+  public void recovery(String stream, boolean recovered, long firstOffset, long head) {
+    send(
+        ServerFrame.newBuilder()
+            .setRecovery(
+                Recovery.newBuilder()
+                    .setStream(stream)
+                    .setRecovered(recovered)
+                    .setFirstOffset(firstOffset)
+                    .setHead(head))
+            .build());
+  }
+
+  // ---- timers, closing
+
+  private Behavior<Socket.Command> onTick(Tick tick) {
+    switch (tick) {
+      case HEARTBEAT -> {
+        if (phase == Phase.CLOSING) {
+          break;
+        }
+        long silentNanos = System.nanoTime() - lastInboundNanos;
+        if (silentNanos > settings.heartbeatTimeout().toNanos()) {
+          closeWith(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
+        } else {
+          send(ServerFrame.newBuilder().setPing(Ping.getDefaultInstance()).build());
+        }
+      }
+      case CONNECT_TIMEOUT -> {
+        if (phase == Phase.AWAITING_HELLO || phase == Phase.CONNECTING) {
+          closeWith(CloseCode.CONNECT_TIMEOUT, "no Connect or Resume in time");
+        }
+      }
+      case REANNOUNCE -> {
+        if (phase == Phase.LIVE) {
+          session().tell(new SessionEntity.Reannounce(getContext().getSelf()));
+        }
+      }
+      case ROOM_CHECK -> {
+        if (phase == Phase.LIVE) {
+          for (StreamCursor cursor : streams.values()) {
+            if (cursor.isDeferred() && hasRoom(settings.replayPageSize())) {
+              cursor.retry();
+            }
+          }
+          scheduleRoomCheck();
+        }
+      }
+      case CLOSE_GRACE_OVER -> {
+        transport.abort();
+        return Behaviors.stopped();
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Socket.Command> onCloseRequested(Socket.Close close) {
+    int code = close.code();
+    if (code == CloseCode.SESSION_REPLACED.code()
+        || code == CloseCode.SESSION_ENDED.code()
+        || CloseCode.isApplication(code)) {
+      sessionOver = true;
+    }
+    closeWith(code, close.reason());
+    return this;
+  }
+
+  private void closeWith(CloseCode code, String reason) {
+    closeWith(code.code(), reason);
+  }
+
+  private void closeWith(int code, String reason) {
+    if (phase == Phase.CLOSING) {
+      return;
+    }
+    getContext()
+        .getLog()
+        .debug("Connection of session [{}] closing: {} {}", sessionId, code, reason);
+    phase = Phase.CLOSING;
+    transport.sendUrgent(ServerFrames.close(code, reason));
+    transport.complete();
+    timers.cancel(Tick.HEARTBEAT);
+    timers.cancel(Tick.REANNOUNCE);
+    timers.startSingleTimer(Tick.CLOSE_GRACE_OVER, settings.closeGrace());
+  }
+
+  private void send(ServerFrame frame) {
+    if (phase != Phase.CLOSING && !transport.send(frame)) {
+      closeWith(CloseCode.SLOW_CONSUMER, "outbound buffer full");
+    }
+  }
+
+  private Behavior<Socket.Command> onPostStop() {
+    if (sessionId != null && !sessionOver && (phase == Phase.LIVE || phase == Phase.CLOSING)) {
+      session().tell(new SessionEntity.Detach(getContext().getSelf()));
+    }
+    return this;
+  }
+
+  private static ServerFrame joined(long frameId, String groupId, long head) {
+    return ServerFrame.newBuilder()
+        .setId(frameId)
+        .setJoined(Joined.newBuilder().setGroup(groupId).setHead(head))
+        .build();
+  }
+
+  private EntityRef<SessionEntity.Command> session() {
+    return sharding.entityRefFor(SessionEntity.ENTITY_KEY, sessionId);
+  }
+}

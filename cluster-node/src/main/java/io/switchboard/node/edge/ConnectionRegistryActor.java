@@ -1,0 +1,88 @@
+package io.switchboard.node.edge;
+
+import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.group.FanoutRegistryActor;
+import io.switchboard.node.stream.Socket;
+import io.switchboard.protocol.CloseCode;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * One per node: the parent of every {@link ConnectionActor} on this node. Spawns them for new
+ * sockets, counts them, and tells them all to go elsewhere when the node leaves.
+ */
+public final class ConnectionRegistryActor
+    extends AbstractBehavior<ConnectionRegistryActor.Command> {
+
+  /** Everything the registry accepts. */
+  public interface Command {}
+
+  /** Starts the connection actor of a new socket. */
+  public record Spawn(
+      Transport transport, String userId, ActorRef<ActorRef<Socket.Command>> replyTo)
+      implements Command {}
+
+  /** How many connections this node serves. */
+  public record Count(ActorRef<Integer> replyTo) implements Command {}
+
+  /** Closes every connection with SHUTTING_DOWN (clients resume on another node). */
+  public enum CloseAll implements Command {
+    INSTANCE
+  }
+
+  /** The registry of this node. */
+  public static Behavior<Command> create(
+      EdgeSettings settings, String nodeName, ActorRef<FanoutRegistryActor.Command> fanouts) {
+    return Behaviors.setup(ctx -> new ConnectionRegistryActor(ctx, settings, nodeName, fanouts));
+  }
+
+  private final EdgeSettings settings;
+  private final String nodeName;
+  private final ActorRef<FanoutRegistryActor.Command> fanouts;
+
+  private ConnectionRegistryActor(
+      ActorContext<Command> context,
+      EdgeSettings settings,
+      String nodeName,
+      ActorRef<FanoutRegistryActor.Command> fanouts) {
+    super(context);
+    this.settings = settings;
+    this.nodeName = nodeName;
+    this.fanouts = fanouts;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Spawn.class, this::onSpawn)
+        .onMessage(Count.class, this::onCount)
+        .onMessageEquals(CloseAll.INSTANCE, this::onCloseAll)
+        .build();
+  }
+
+  private Behavior<Command> onSpawn(Spawn cmd) {
+    ActorRef<Socket.Command> connection =
+        getContext()
+            .spawnAnonymous(
+                ConnectionActor.create(cmd.transport(), cmd.userId(), settings, nodeName, fanouts));
+    cmd.replyTo().tell(connection);
+    return this;
+  }
+
+  private Behavior<Command> onCount(Count cmd) {
+    cmd.replyTo().tell(getContext().getChildren().size());
+    return this;
+  }
+
+  private Behavior<Command> onCloseAll() {
+    Socket.Close close = new Socket.Close(CloseCode.SHUTTING_DOWN.code(), "node leaving");
+    for (ActorRef<Void> child : getContext().getChildren()) {
+      child.<Socket.Command>unsafeUpcast().tell(close);
+    }
+    return this;
+  }
+}

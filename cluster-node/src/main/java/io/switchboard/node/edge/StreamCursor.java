@@ -1,0 +1,186 @@
+package io.switchboard.node.edge;
+
+import io.switchboard.node.stream.EncodedOnce;
+import io.switchboard.node.stream.Page;
+import io.switchboard.node.stream.Publication;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What one socket has delivered of one stream, and how it gets the rest. Live traffic is an
+ * optimisation: a live message that follows the last delivered offset goes straight out; anything
+ * else (a jump, a head that moved while the stream was quiet, a resume) makes the cursor read the
+ * missing range from the stream's log page by page, holding live messages meanwhile and draining
+ * them after, skipping what was delivered. So every offset after the starting point goes out
+ * exactly once and in order, whatever the live path lost; history that no longer exists is reported
+ * through {@link Output#recovery}, never skipped silently.
+ *
+ * <p>Not thread-safe: owned by one connection actor.
+ */
+final class StreamCursor {
+
+  /** Where a cursor sends what it decides. Implemented by the connection. */
+  interface Output {
+    /** Sends one message of the stream ({@code shared} null when not fanned out). */
+    void deliver(String stream, Publication publication, EncodedOnce shared);
+
+    /** Reads {@code maxCount} messages of the stream from {@code fromOffset}; answer by onPage. */
+    void fetch(String stream, long fromOffset, int maxCount);
+
+    /** Whether the outbound buffer can take {@code frames} more frames now. */
+    boolean hasRoom(int frames);
+
+    /** Reports the outcome of a replay, or a loss of history found while repairing. */
+    void recovery(String stream, boolean recovered, long firstOffset, long head);
+  }
+
+  private record Held(Publication publication, EncodedOnce shared) {}
+
+  private final String stream;
+  private final Output out;
+  private final int pageSize;
+  private final int maxHeld;
+  private final TreeMap<Long, Held> held = new TreeMap<>();
+  private long last;
+  private long knownHead;
+  private boolean fetching;
+  private boolean deferred;
+  private boolean replaying;
+  private boolean historyLost;
+  private long replayFirstOffset = -1;
+
+  /**
+   * A cursor that has everything up to {@code lastDelivered}. With {@code replay}, it reads the log
+   * right away and reports {@link Output#recovery} once it caught up with the head.
+   */
+  StreamCursor(
+      String stream, long lastDelivered, boolean replay, Output out, int pageSize, int maxHeld) {
+    this.stream = stream;
+    this.out = out;
+    this.pageSize = pageSize;
+    this.maxHeld = maxHeld;
+    this.last = lastDelivered;
+    this.knownHead = lastDelivered;
+    this.replaying = replay;
+  }
+
+  String stream() {
+    return stream;
+  }
+
+  /** The highest offset delivered; everything up to it went out exactly once. */
+  long lastDelivered() {
+    return last;
+  }
+
+  boolean isDeferred() {
+    return deferred;
+  }
+
+  /** Starts the replay of a cursor created with {@code replay}. */
+  void start() {
+    advance();
+  }
+
+  /** A live message of the stream. */
+  void onLive(Publication publication, EncodedOnce shared) {
+    long offset = publication.offset();
+    knownHead = Math.max(knownHead, offset);
+    if (offset <= last) {
+      return;
+    }
+    if (offset == last + 1 && !fetching && !replaying && held.isEmpty()) {
+      deliver(publication, shared);
+      return;
+    }
+    if (held.size() < maxHeld) {
+      held.put(offset, new Held(publication, shared));
+    }
+    advance();
+  }
+
+  /** The stream's head is at least {@code head}. */
+  void onHead(long head) {
+    if (head > knownHead) {
+      knownHead = head;
+      advance();
+    }
+  }
+
+  /** A page read from the log. */
+  void onPage(Page page) {
+    fetching = false;
+    knownHead = Math.max(knownHead, page.head());
+    if (replayFirstOffset < 0) {
+      replayFirstOffset = page.firstOffset();
+    }
+    if (page.firstOffset() > last + 1) {
+      // The messages between the cursor and the oldest retained one are gone.
+      historyLost = true;
+      if (!replaying) {
+        out.recovery(stream, false, page.firstOffset(), page.head());
+      }
+      last = page.firstOffset() - 1;
+    }
+    for (Publication publication : page.items()) {
+      if (publication.offset() == last + 1) {
+        deliver(publication, null);
+      }
+    }
+    if (page.items().isEmpty() && last < page.head()) {
+      // The log claims messages it did not return; do not spin on it.
+      knownHead = last;
+    }
+    advance();
+  }
+
+  /** A read failed; the caller retries later with {@link #retry()}. */
+  void onFetchFailed() {
+    fetching = false;
+    deferred = true;
+  }
+
+  /** Continues after a failed read or a full outbound buffer. */
+  void retry() {
+    deferred = false;
+    advance();
+  }
+
+  private void advance() {
+    if (fetching) {
+      return;
+    }
+    drainHeld();
+    boolean behind = last < knownHead || (replaying && replayFirstOffset < 0);
+    if (behind) {
+      if (!out.hasRoom(pageSize)) {
+        deferred = true;
+        return;
+      }
+      deferred = false;
+      fetching = true;
+      out.fetch(stream, last + 1, pageSize);
+    } else if (replaying) {
+      replaying = false;
+      out.recovery(stream, !historyLost, replayFirstOffset, last);
+    }
+  }
+
+  private void drainHeld() {
+    while (!held.isEmpty()) {
+      Map.Entry<Long, Held> first = held.firstEntry();
+      if (first.getKey() > last + 1) {
+        return;
+      }
+      held.pollFirstEntry();
+      if (first.getKey() == last + 1) {
+        deliver(first.getValue().publication(), first.getValue().shared());
+      }
+    }
+  }
+
+  private void deliver(Publication publication, EncodedOnce shared) {
+    last = publication.offset();
+    out.deliver(stream, publication, shared);
+  }
+}

@@ -1,0 +1,41 @@
+package io.switchboard.node.edge;
+
+import io.switchboard.node.stream.EncodedOnce;
+import io.switchboard.node.stream.Publication;
+import io.switchboard.protocol.v1.ServerFrame;
+
+/**
+ * The outbound side of one client connection, as the connection actor sees it: a bounded buffer of
+ * frames in the connection's encoding. Offers never block; a full buffer is reported, and the
+ * connection closes with SLOW_CONSUMER (the client resumes from its cursors, nothing is dropped
+ * silently). Called only from the connection actor.
+ */
+interface Transport {
+
+  /** Queues a frame; false when the buffer is full. */
+  boolean send(ServerFrame frame);
+
+  /**
+   * Queues a delivery, reusing {@code shared} encodings computed for other sockets when given;
+   * false when the buffer is full.
+   */
+  boolean sendDelivery(String stream, Publication publication, EncodedOnce shared);
+
+  /** Queues a frame even when the buffer is full (close and last-word frames). */
+  void sendUrgent(ServerFrame frame);
+
+  /** Frames queued and not yet written. */
+  int queued();
+
+  /** The buffer's capacity in frames. */
+  int capacity();
+
+  /** Completes the outbound stream after the queued frames; the connection then closes. */
+  void complete();
+
+  /** Tears the connection down at once (after a close that did not flush in time). */
+  void abort();
+
+  /** A short name for logs and metrics ("websocket", "long-poll"). */
+  String name();
+}

@@ -1,0 +1,95 @@
+package io.switchboard.node.edge;
+
+import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.stream.Socket;
+import io.switchboard.protocol.FrameCodec;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
+import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+
+/**
+ * {@code GET /ws}: upgrades to a WebSocket speaking the client protocol, binary Protobuf by default
+ * or canonical JSON under the subprotocol {@value FrameCodec#JSON_SUBPROTOCOL}. Each socket gets a
+ * {@link ConnectionActor}; its inbound side is backpressured frame by frame, its outbound side is a
+ * bounded {@link WebSocketTransport}.
+ */
+public final class WebSocketRoutes {
+  private WebSocketRoutes() {}
+
+  /** The route of the WebSocket endpoint. */
+  public static Route create(
+      ActorSystem<?> system,
+      EdgeSettings settings,
+      ActorRef<ConnectionRegistryActor.Command> connections) {
+    Materializer materializer = Materializer.matFromSystem(system);
+    return Directives.path(
+        settings.websocketPath(),
+        () ->
+            Directives.extractWebSocketUpgrade(
+                upgrade -> upgrade(system, settings, connections, materializer, upgrade)));
+  }
+
+  private static Route upgrade(
+      ActorSystem<?> system,
+      EdgeSettings settings,
+      ActorRef<ConnectionRegistryActor.Command> connections,
+      Materializer materializer,
+      WebSocketUpgrade upgrade) {
+    boolean json = requested(upgrade, FrameCodec.JSON_SUBPROTOCOL);
+    String subprotocol =
+        json
+            ? FrameCodec.JSON_SUBPROTOCOL
+            : requested(upgrade, FrameCodec.BINARY_SUBPROTOCOL)
+                ? FrameCodec.BINARY_SUBPROTOCOL
+                : null;
+    WebSocketTransport transport =
+        WebSocketTransport.create(materializer, json, settings.outboundBuffer());
+    CompletionStage<ActorRef<Socket.Command>> spawned =
+        AskPattern.ask(
+            connections,
+            replyTo -> new ConnectionRegistryActor.Spawn(transport, "anonymous", replyTo),
+            Duration.ofSeconds(5),
+            system.scheduler());
+    return Directives.onSuccess(
+        spawned,
+        connection -> {
+          Flow<Message, Message, NotUsed> flow =
+              Flow.fromSinkAndSourceCoupled(
+                  inbound(connection, settings, materializer), transport.source());
+          return Directives.complete(
+              subprotocol == null
+                  ? upgrade.handleMessagesWith(flow)
+                  : upgrade.handleMessagesWith(flow, subprotocol));
+        });
+  }
+
+  private static Sink<Message, NotUsed> inbound(
+      ActorRef<Socket.Command> connection, EdgeSettings settings, Materializer materializer) {
+    return InboundFrames.decoder(settings.maxFrameSize(), materializer)
+        .to(
+            ActorSink.actorRefWithBackpressure(
+                connection,
+                ConnectionActor.InboundFrame::new,
+                ConnectionActor.InboundStarted::new,
+                ConnectionActor.StreamAck.INSTANCE,
+                ConnectionActor.InboundCompleted.INSTANCE,
+                ConnectionActor.InboundFailed::new));
+  }
+
+  private static boolean requested(WebSocketUpgrade upgrade, String protocol) {
+    return StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false)
+        .anyMatch(protocol::equals);
+  }
+}

@@ -1,0 +1,653 @@
+package io.switchboard.node.session;
+
+import com.google.protobuf.ByteString;
+import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.config.PersistenceSettings;
+import io.switchboard.node.config.SessionSettings;
+import io.switchboard.node.group.GroupEntity;
+import io.switchboard.node.stream.Page;
+import io.switchboard.node.stream.Publication;
+import io.switchboard.node.stream.Socket;
+import io.switchboard.node.stream.StreamNames;
+import io.switchboard.protocol.CloseCode;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.EventAdapter;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * A session: the identity of one browser connection across reconnects and nodes. Sharded by session
+ * id, event-sourced, remembered (it restarts elsewhere when its node goes away, so a detached
+ * session always expires). It owns the user id, the hash of the resume token, the group memberships
+ * (told to each group until it confirms: a crash between the two writes heals on recovery), and the
+ * inbox of direct messages (stream "@"). The attached socket is runtime state; sockets re-announce
+ * themselves. Detached for {@code detached-timeout}, it ends: it leaves its groups and its journal
+ * is erased.
+ */
+public final class SessionEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        SessionEntity.Command, SessionEntity.Event, SessionState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Session");
+
+  /** Everything a session accepts. */
+  public sealed interface Command extends ClusterMessage {}
+
+  /** Opens the session for a user and attaches the socket. */
+  public record Start(
+      String userId,
+      ByteString resumeTokenHash,
+      ActorRef<Socket.Command> socket,
+      ActorRef<StatusReply<Attached>> replyTo)
+      implements Command {}
+
+  /** Re-attaches a socket; needs the resume token's hash and the same user. */
+  public record Attach(
+      String userId,
+      ByteString resumeTokenHash,
+      ActorRef<Socket.Command> socket,
+      ActorRef<StatusReply<Attached>> replyTo)
+      implements Command {}
+
+  /** An attached socket says it is still there (entities that moved find their socket again). */
+  public record Reannounce(ActorRef<Socket.Command> socket) implements Command {}
+
+  /** The socket is gone; the detached timeout starts. */
+  public record Detach(ActorRef<Socket.Command> socket) implements Command {}
+
+  /** Becomes a member of a group (idempotent); answered with the group's head. */
+  public record JoinGroup(String groupId, ActorRef<StatusReply<Joined>> replyTo)
+      implements Command {}
+
+  /** Stops being a member of a group (idempotent). */
+  public record LeaveGroup(String groupId, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** The client has everything up to these offsets, per stream. */
+  public record Ack(Map<String, Long> cursors) implements Command {}
+
+  /** Queues a direct message in the inbox and pushes it to the attached socket. */
+  public record SendDirect(ByteString payload, ActorRef<StatusReply<Queued>> replyTo)
+      implements Command {}
+
+  /** Reads the inbox from an offset on. */
+  public record ReadInbox(long fromOffset, int maxCount, ActorRef<Page> replyTo)
+      implements Command {}
+
+  /** Ends the session; {@code closeCode} > 0 also closes the attached socket with that code. */
+  public record End(String reason, int closeCode, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** Asks for the session's state (presence, diagnostics, tests). */
+  public record Inspect(ActorRef<Info> replyTo) implements Command {}
+
+  record GroupConfirmed(String groupId, GroupEntity.Membership membership) implements Command {}
+
+  record JoinFailed(String groupId, String error) implements Command {}
+
+  record LeaveDone(String groupId, boolean confirmed) implements Command {}
+
+  record SocketTerminated(ActorRef<Socket.Command> socket) implements Command {}
+
+  enum DetachTimeout implements Command {
+    INSTANCE
+  }
+
+  enum ForwardCursors implements Command {
+    INSTANCE
+  }
+
+  enum Maintain implements Command {
+    INSTANCE
+  }
+
+  /** The answer to Start and Attach. */
+  public record Attached(
+      String userId,
+      List<String> groups,
+      Map<String, Long> cursors,
+      long inboxHead,
+      long inboxFirst)
+      implements ClusterMessage {}
+
+  /** The answer to JoinGroup: live traffic for the session starts after {@code head}. */
+  public record Joined(String groupId, long head, long firstOffset) implements ClusterMessage {}
+
+  /** The answer to SendDirect: the inbox offset of the message. */
+  public record Queued(long offset) implements ClusterMessage {}
+
+  /** The answer to Inspect. */
+  public record Info(
+      String sessionId,
+      boolean active,
+      String userId,
+      List<String> groups,
+      List<String> pendingLeaves,
+      boolean attached,
+      long inboxHead,
+      long inboxFirst)
+      implements ClusterMessage {}
+
+  /** What a session journals. */
+  public sealed interface Event {}
+
+  public record Started(String userId, ByteString resumeTokenHash, long createdMs)
+      implements Event {}
+
+  public record GroupJoined(String groupId) implements Event {}
+
+  public record GroupLeft(String groupId) implements Event {}
+
+  public record LeaveConfirmed(String groupId) implements Event {}
+
+  public record DirectQueued(Publication publication) implements Event {}
+
+  public record InboxTrimmed(long throughOffset) implements Event {}
+
+  public record Ended(String reason) implements Event {}
+
+  private static final String NOT_FOUND = "session not found";
+
+  /** Registers the entity type with cluster sharding on this node (remembered entities). */
+  public static void init(
+      ActorSystem<?> system, SessionSettings settings, PersistenceSettings persistence) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                    ENTITY_KEY,
+                    ctx -> create(ctx.getEntityId(), settings, persistence, ctx.getShard()))
+                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  /** The behavior of one session; {@code shard} (null outside sharding) stops it for good. */
+  public static Behavior<Command> create(
+      String sessionId,
+      SessionSettings settings,
+      PersistenceSettings persistence,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new SessionEntity(sessionId, settings, persistence, shard, ctx, timers)));
+  }
+
+  private final String sessionId;
+  private final SessionSettings settings;
+  private final PersistenceSettings persistence;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final ClusterSharding sharding;
+  private ActorRef<Socket.Command> attached;
+  private final Map<String, List<ActorRef<StatusReply<Joined>>>> pendingJoins = new HashMap<>();
+  private final Set<String> joinsInFlight = new HashSet<>();
+  private final Set<String> leavesInFlight = new HashSet<>();
+  private final Set<String> confirmed = new HashSet<>();
+  private final Map<String, Long> cursors = new HashMap<>();
+  private final Set<String> dirtyCursors = new HashSet<>();
+  private boolean erasing;
+
+  private SessionEntity(
+      String sessionId,
+      SessionSettings settings,
+      PersistenceSettings persistence,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers) {
+    super(
+        PersistenceId.of(ENTITY_KEY.name(), sessionId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    this.sessionId = sessionId;
+    this.settings = settings;
+    this.persistence = persistence;
+    this.shard = shard;
+    this.context = context;
+    this.timers = timers;
+    this.sharding = ClusterSharding.get(context.getSystem());
+    timers.startTimerWithFixedDelay(Maintain.INSTANCE, Duration.ofSeconds(30));
+  }
+
+  @Override
+  public SessionState emptyState() {
+    return SessionState.empty();
+  }
+
+  @Override
+  public String journalPluginId() {
+    return persistence.journalPlugin();
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return persistence.snapshotPlugin();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2)
+        .withDeleteEventsOnSnapshot();
+  }
+
+  @Override
+  public EventAdapter<Event, ?> eventAdapter() {
+    return new SessionEventCodec.Events();
+  }
+
+  @Override
+  public SnapshotAdapter<SessionState> snapshotAdapter() {
+    return new SessionEventCodec.Snapshots();
+  }
+
+  @Override
+  public SignalHandler<SessionState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecoveryCompleted)
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, SessionState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Start.class, this::onStart)
+        .onCommand(Attach.class, this::onAttach)
+        .onCommand(Reannounce.class, this::onReannounce)
+        .onCommand(Detach.class, (state, cmd) -> onSocketGone(state, cmd.socket()))
+        .onCommand(SocketTerminated.class, (state, cmd) -> onSocketGone(state, cmd.socket()))
+        .onCommand(JoinGroup.class, this::onJoinGroup)
+        .onCommand(GroupConfirmed.class, this::onGroupConfirmed)
+        .onCommand(JoinFailed.class, this::onJoinFailed)
+        .onCommand(LeaveGroup.class, this::onLeaveGroup)
+        .onCommand(LeaveDone.class, this::onLeaveDone)
+        .onCommand(Ack.class, this::onAck)
+        .onCommand(ForwardCursors.class, this::onForwardCursors)
+        .onCommand(SendDirect.class, this::onSendDirect)
+        .onCommand(ReadInbox.class, this::onReadInbox)
+        .onCommand(End.class, this::onEnd)
+        .onCommand(DetachTimeout.class, this::onDetachTimeout)
+        .onCommand(Maintain.class, this::onMaintain)
+        .onCommand(Inspect.class, this::onInspect)
+        .build();
+  }
+
+  @Override
+  public EventHandler<SessionState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(
+            Started.class,
+            (state, e) -> state.started(e.userId(), e.resumeTokenHash(), e.createdMs()))
+        .onEvent(GroupJoined.class, (state, e) -> state.groupJoined(e.groupId()))
+        .onEvent(GroupLeft.class, (state, e) -> state.groupLeft(e.groupId()))
+        .onEvent(LeaveConfirmed.class, (state, e) -> state.leaveConfirmed(e.groupId()))
+        .onEvent(
+            DirectQueued.class,
+            (state, e) -> state.directQueued(e.publication(), settings.inboxMaxCount()))
+        .onEvent(InboxTrimmed.class, (state, e) -> state.inboxTrimmed(e.throughOffset()))
+        .onEvent(Ended.class, (state, e) -> state.ended())
+        .build();
+  }
+
+  private void onRecoveryCompleted(SessionState state) {
+    if (state.isActive()) {
+      timers.startSingleTimer(DetachTimeout.INSTANCE, settings.detachedTimeout());
+      state.groups().forEach(this::askJoin);
+      state.pendingLeaves().forEach(this::askLeave);
+    } else if (state.isEnded()) {
+      state.pendingLeaves().forEach(this::askLeave);
+      finishIfDone(state);
+    }
+  }
+
+  private ReplyEffect<Event, SessionState> onStart(SessionState state, Start cmd) {
+    if (state.isStarted()) {
+      // A retried Start with the same secret is an attach; anything else is a collision.
+      return onAttach(
+          state, new Attach(cmd.userId(), cmd.resumeTokenHash(), cmd.socket(), cmd.replyTo()));
+    }
+    return Effect()
+        .persist(new Started(cmd.userId(), cmd.resumeTokenHash(), System.currentTimeMillis()))
+        .thenRun(s -> attach(cmd.socket()))
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(attachedReply(s)));
+  }
+
+  private ReplyEffect<Event, SessionState> onAttach(SessionState state, Attach cmd) {
+    boolean matches =
+        state.isActive()
+            && state.userId().equals(cmd.userId())
+            && MessageDigest.isEqual(
+                state.resumeTokenHash().toByteArray(), cmd.resumeTokenHash().toByteArray());
+    if (!matches) {
+      if (state.isStarted()) {
+        context
+            .getLog()
+            .warn("Session [{}] refused a resume with a wrong token or user", sessionId);
+      }
+      passivateIfNeverStarted(state);
+      return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
+    }
+    attach(cmd.socket());
+    return Effect().reply(cmd.replyTo(), StatusReply.success(attachedReply(state)));
+  }
+
+  private ReplyEffect<Event, SessionState> onReannounce(SessionState state, Reannounce cmd) {
+    if (!state.isActive()) {
+      cmd.socket().tell(new Socket.Close(CloseCode.SESSION_ENDED.code(), NOT_FOUND));
+      passivateIfNeverStarted(state);
+    } else if (attached == null) {
+      attach(cmd.socket());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onSocketGone(
+      SessionState state, ActorRef<Socket.Command> socket) {
+    if (socket.equals(attached)) {
+      context.unwatch(attached);
+      attached = null;
+      if (state.isActive()) {
+        timers.startSingleTimer(DetachTimeout.INSTANCE, settings.detachedTimeout());
+      }
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onJoinGroup(SessionState state, JoinGroup cmd) {
+    if (!state.isActive()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
+    }
+    pendingJoins.computeIfAbsent(cmd.groupId(), g -> new ArrayList<>()).add(cmd.replyTo());
+    if (state.groups().contains(cmd.groupId())) {
+      askJoin(cmd.groupId());
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new GroupJoined(cmd.groupId()))
+        .thenRun(s -> askJoin(cmd.groupId()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onGroupConfirmed(
+      SessionState state, GroupConfirmed cmd) {
+    joinsInFlight.remove(cmd.groupId());
+    List<ActorRef<StatusReply<Joined>>> waiting = pendingJoins.remove(cmd.groupId());
+    boolean member = state.groups().contains(cmd.groupId());
+    if (member) {
+      confirmed.add(cmd.groupId());
+      cursors.putIfAbsent(cmd.groupId(), cmd.membership().head());
+    }
+    if (waiting != null) {
+      StatusReply<Joined> reply =
+          member
+              ? StatusReply.success(
+                  new Joined(
+                      cmd.groupId(), cmd.membership().head(), cmd.membership().firstOffset()))
+              : StatusReply.error("left the group while joining");
+      waiting.forEach(replyTo -> replyTo.tell(reply));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onJoinFailed(SessionState state, JoinFailed cmd) {
+    joinsInFlight.remove(cmd.groupId());
+    context
+        .getLog()
+        .warn("Session [{}] join [{}] unconfirmed: {}", sessionId, cmd.groupId(), cmd.error());
+    List<ActorRef<StatusReply<Joined>>> waiting = pendingJoins.remove(cmd.groupId());
+    if (waiting != null) {
+      waiting.forEach(r -> r.tell(StatusReply.error("group unavailable: " + cmd.error())));
+    }
+    timers.startSingleTimer("retry", Maintain.INSTANCE, Duration.ofSeconds(2));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onLeaveGroup(SessionState state, LeaveGroup cmd) {
+    if (!state.groups().contains(cmd.groupId())) {
+      return Effect().reply(cmd.replyTo(), StatusReply.ack());
+    }
+    cursors.remove(cmd.groupId());
+    dirtyCursors.remove(cmd.groupId());
+    confirmed.remove(cmd.groupId());
+    return Effect()
+        .persist(new GroupLeft(cmd.groupId()))
+        .thenRun(s -> askLeave(cmd.groupId()))
+        .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, SessionState> onLeaveDone(SessionState state, LeaveDone cmd) {
+    leavesInFlight.remove(cmd.groupId());
+    if (!cmd.confirmed()) {
+      timers.startSingleTimer("retry", Maintain.INSTANCE, Duration.ofSeconds(2));
+      return Effect().noReply();
+    }
+    if (!state.pendingLeaves().contains(cmd.groupId())) {
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new LeaveConfirmed(cmd.groupId()))
+        .thenRun(this::finishIfDone)
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onAck(SessionState state, Ack cmd) {
+    long inboxThrough = state.inbox().trimmedThrough();
+    for (Map.Entry<String, Long> cursor : cmd.cursors().entrySet()) {
+      String stream = cursor.getKey();
+      long offset = cursor.getValue();
+      if (StreamNames.INBOX.equals(stream)) {
+        inboxThrough = Math.max(inboxThrough, Math.min(offset, state.inbox().head()));
+      } else if (state.groups().contains(stream)
+          && offset > cursors.getOrDefault(stream, Long.MIN_VALUE)) {
+        cursors.put(stream, offset);
+        dirtyCursors.add(stream);
+      }
+    }
+    if (!dirtyCursors.isEmpty() && !timers.isTimerActive(ForwardCursors.INSTANCE)) {
+      timers.startSingleTimer(ForwardCursors.INSTANCE, settings.cursorForwardInterval());
+    }
+    if (inboxThrough > state.inbox().trimmedThrough()) {
+      return Effect().persist(new InboxTrimmed(inboxThrough)).thenNoReply();
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onForwardCursors(
+      SessionState state, ForwardCursors tick) {
+    for (String groupId : dirtyCursors) {
+      group(groupId).tell(new GroupEntity.AdvanceCursor(sessionId, cursors.get(groupId)));
+    }
+    dirtyCursors.clear();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onSendDirect(SessionState state, SendDirect cmd) {
+    if (!state.isActive()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
+    }
+    Publication publication =
+        new Publication(state.inbox().head() + 1, cmd.payload(), System.currentTimeMillis());
+    return Effect()
+        .persist(new DirectQueued(publication))
+        .thenRun(
+            s -> {
+              if (attached != null) {
+                attached.tell(new Socket.Live(StreamNames.INBOX, publication));
+              }
+            })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(new Queued(publication.offset())));
+  }
+
+  private ReplyEffect<Event, SessionState> onReadInbox(SessionState state, ReadInbox cmd) {
+    var inbox = state.inbox();
+    return Effect()
+        .reply(
+            cmd.replyTo(),
+            new Page(
+                StreamNames.INBOX,
+                inbox.read(cmd.fromOffset(), cmd.maxCount()),
+                inbox.firstOffset(),
+                inbox.head()));
+  }
+
+  private ReplyEffect<Event, SessionState> onEnd(SessionState state, End cmd) {
+    if (!state.isActive()) {
+      passivateIfNeverStarted(state);
+      return Effect().reply(cmd.replyTo(), StatusReply.ack());
+    }
+    context.getLog().info("Session [{}] ended: {}", sessionId, cmd.reason());
+    return Effect()
+        .persist(new Ended(cmd.reason()))
+        .thenRun(
+            s -> {
+              if (attached != null && cmd.closeCode() > 0) {
+                attached.tell(new Socket.Close(cmd.closeCode(), cmd.reason()));
+              }
+              s.pendingLeaves().forEach(this::askLeave);
+              finishIfDone(s);
+            })
+        .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, SessionState> onDetachTimeout(SessionState state, DetachTimeout t) {
+    if (attached != null || !state.isActive()) {
+      return Effect().noReply();
+    }
+    return onEnd(state, new End("detached-timeout", 0, context.getSystem().ignoreRef()));
+  }
+
+  private ReplyEffect<Event, SessionState> onMaintain(SessionState state, Maintain tick) {
+    for (String groupId : state.groups()) {
+      if (!confirmed.contains(groupId)) {
+        askJoin(groupId);
+      } else if (cursors.containsKey(groupId)) {
+        // Groups keep member cursors in memory only: re-send them so a group that restarted can
+        // trim again.
+        group(groupId).tell(new GroupEntity.AdvanceCursor(sessionId, cursors.get(groupId)));
+      }
+    }
+    state.pendingLeaves().forEach(this::askLeave);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onInspect(SessionState state, Inspect cmd) {
+    return Effect()
+        .reply(
+            cmd.replyTo(),
+            new Info(
+                sessionId,
+                state.isActive(),
+                state.userId(),
+                List.copyOf(state.groups()),
+                List.copyOf(state.pendingLeaves()),
+                attached != null,
+                state.inbox().head(),
+                state.inbox().firstOffset()));
+  }
+
+  private void attach(ActorRef<Socket.Command> socket) {
+    if (attached != null && !attached.equals(socket)) {
+      attached.tell(
+          new Socket.Close(CloseCode.SESSION_REPLACED.code(), "another connection resumed"));
+      context.unwatch(attached);
+    }
+    if (!socket.equals(attached)) {
+      attached = socket;
+      context.watchWith(socket, new SocketTerminated(socket));
+    }
+    timers.cancel(DetachTimeout.INSTANCE);
+  }
+
+  private Attached attachedReply(SessionState state) {
+    return new Attached(
+        state.userId(),
+        List.copyOf(state.groups()),
+        Map.copyOf(cursors),
+        state.inbox().head(),
+        state.inbox().firstOffset());
+  }
+
+  private void askJoin(String groupId) {
+    if (!joinsInFlight.add(groupId)) {
+      return;
+    }
+    context.askWithStatus(
+        GroupEntity.Membership.class,
+        group(groupId),
+        settings.askTimeout(),
+        replyTo -> new GroupEntity.AddMember(sessionId, replyTo),
+        (membership, failure) ->
+            membership != null
+                ? new GroupConfirmed(groupId, membership)
+                : new JoinFailed(groupId, String.valueOf(failure.getMessage())));
+  }
+
+  private void askLeave(String groupId) {
+    if (!leavesInFlight.add(groupId)) {
+      return;
+    }
+    context.askWithStatus(
+        Done.class,
+        group(groupId),
+        settings.askTimeout(),
+        replyTo -> new GroupEntity.RemoveMember(sessionId, replyTo),
+        (done, failure) -> new LeaveDone(groupId, done != null));
+  }
+
+  private void finishIfDone(SessionState state) {
+    if (state.isEnded() && state.pendingLeaves().isEmpty() && !erasing) {
+      erasing = true;
+      Adapter.toClassic(context.getSystem())
+          .actorOf(
+              JournalEraser.props(
+                  persistenceId().id(), persistence.journalPlugin(), persistence.snapshotPlugin()));
+      passivate();
+    }
+  }
+
+  private void passivateIfNeverStarted(SessionState state) {
+    if (!state.isStarted()) {
+      passivate();
+    }
+  }
+
+  private EntityRef<GroupEntity.Command> group(String groupId) {
+    return sharding.entityRefFor(GroupEntity.ENTITY_KEY, groupId);
+  }
+
+  /** Asks the shard to stop this entity (a no-op outside sharding, e.g. in entity tests). */
+  private void passivate() {
+    if (shard != null) {
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
+  }
+}

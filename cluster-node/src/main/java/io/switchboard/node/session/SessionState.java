@@ -1,0 +1,138 @@
+package io.switchboard.node.session;
+
+import com.google.protobuf.ByteString;
+import io.switchboard.node.stream.Publication;
+import io.switchboard.node.stream.RetainedLog;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * The durable state of a session: who it belongs to, the hash of its resume token, its groups (and
+ * leaves not yet confirmed by their groups), and its inbox. Mutable for speed, changed only by
+ * {@link SessionEntity}'s event handler, never shared outside the entity.
+ */
+public final class SessionState {
+  private boolean started;
+  private boolean ended;
+  private String userId = "";
+  private ByteString resumeTokenHash = ByteString.EMPTY;
+  private long createdMs;
+  private final Set<String> groups;
+  private final Set<String> pendingLeaves;
+  private final RetainedLog inbox;
+
+  SessionState(
+      boolean started,
+      boolean ended,
+      String userId,
+      ByteString resumeTokenHash,
+      long createdMs,
+      Set<String> groups,
+      Set<String> pendingLeaves,
+      RetainedLog inbox) {
+    this.started = started;
+    this.ended = ended;
+    this.userId = userId;
+    this.resumeTokenHash = resumeTokenHash;
+    this.createdMs = createdMs;
+    this.groups = groups;
+    this.pendingLeaves = pendingLeaves;
+    this.inbox = inbox;
+  }
+
+  /** A session that was never started. */
+  public static SessionState empty() {
+    return new SessionState(
+        false,
+        false,
+        "",
+        ByteString.EMPTY,
+        0,
+        new LinkedHashSet<>(),
+        new LinkedHashSet<>(),
+        new RetainedLog());
+  }
+
+  public boolean isStarted() {
+    return started;
+  }
+
+  public boolean isEnded() {
+    return ended;
+  }
+
+  /** Started and not ended: it can be attached, joined and sent to. */
+  public boolean isActive() {
+    return started && !ended;
+  }
+
+  public String userId() {
+    return userId;
+  }
+
+  public ByteString resumeTokenHash() {
+    return resumeTokenHash;
+  }
+
+  public long createdMs() {
+    return createdMs;
+  }
+
+  /** Groups the session is a member of (read-only view). */
+  public Set<String> groups() {
+    return Collections.unmodifiableSet(groups);
+  }
+
+  /** Groups left whose removal the group has not confirmed yet (read-only view). */
+  public Set<String> pendingLeaves() {
+    return Collections.unmodifiableSet(pendingLeaves);
+  }
+
+  public RetainedLog inbox() {
+    return inbox;
+  }
+
+  SessionState started(String userId, ByteString resumeTokenHash, long createdMs) {
+    this.started = true;
+    this.userId = userId;
+    this.resumeTokenHash = resumeTokenHash;
+    this.createdMs = createdMs;
+    return this;
+  }
+
+  SessionState groupJoined(String groupId) {
+    groups.add(groupId);
+    pendingLeaves.remove(groupId);
+    return this;
+  }
+
+  SessionState groupLeft(String groupId) {
+    groups.remove(groupId);
+    pendingLeaves.add(groupId);
+    return this;
+  }
+
+  SessionState leaveConfirmed(String groupId) {
+    pendingLeaves.remove(groupId);
+    return this;
+  }
+
+  SessionState directQueued(Publication publication, int maxRetained) {
+    inbox.append(publication);
+    inbox.trimToCount(maxRetained);
+    return this;
+  }
+
+  SessionState inboxTrimmed(long throughOffset) {
+    inbox.trimThrough(throughOffset);
+    return this;
+  }
+
+  SessionState ended() {
+    ended = true;
+    pendingLeaves.addAll(groups);
+    groups.clear();
+    return this;
+  }
+}
