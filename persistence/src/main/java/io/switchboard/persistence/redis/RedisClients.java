@@ -1,0 +1,145 @@
+package io.switchboard.persistence.redis;
+
+import java.io.File;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.AbstractExtensionId;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.Extension;
+import org.apache.pekko.actor.ExtensionId;
+import org.apache.pekko.actor.ExtensionIdProvider;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+import org.redisson.config.ConstantDelay;
+import org.redisson.config.EqualJitterDelay;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds one {@link RedissonClient} per actor system and {@link RedisSettings}, so that a journal
+ * and a snapshot store pointing at the same connection block share connections. Clients connect
+ * lazily (creating one never blocks on the network, and a Redis that is down at start-up is reached
+ * once it is up) and are shut down when the actor system terminates, after every plugin actor has
+ * stopped. Thread-safe.
+ */
+public final class RedisClients implements Extension {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisClients.class);
+
+  /** The extension id; use {@link #get(ClassicActorSystemProvider)}. */
+  public static final ExtensionId<RedisClients> ID = new Id();
+
+  private final ConcurrentHashMap<RedisSettings, RedissonClient> clients =
+      new ConcurrentHashMap<>();
+  private volatile boolean terminated;
+
+  private RedisClients(ExtendedActorSystem system) {
+    system.registerOnTermination(this::shutdownAll);
+  }
+
+  /** The extension of a classic or typed actor system. */
+  public static RedisClients get(ClassicActorSystemProvider system) {
+    return ID.get(system.classicSystem());
+  }
+
+  /**
+   * The shared client for these settings, created on first use.
+   *
+   * @throws IllegalStateException if the settings name no Redis, or the system has terminated
+   * @throws IllegalArgumentException if a Redisson configuration file cannot be read
+   */
+  public RedissonClient client(RedisSettings settings) {
+    if (terminated) throw new IllegalStateException("Actor system terminated: no Redis client");
+    return clients.computeIfAbsent(settings, RedisClients::createClient);
+  }
+
+  private static RedissonClient createClient(RedisSettings settings) {
+    if (!settings.hasAddress()) {
+      throw new IllegalStateException(
+          "No Redis address configured: set switchboard.redis.url (or SWITCHBOARD_REDIS_URL), "
+              + "switchboard.redis.config-file or switchboard.redis.config");
+    }
+    Config config = redissonConfig(settings);
+    // Connect on first use: a Redis that is down when the plugin starts must not fail the plugin.
+    config.setLazyInitialization(true);
+    log.info(
+        "Creating Redisson client for {} (key prefix [{}])",
+        settings.address(),
+        settings.keyPrefix());
+    return Redisson.create(config);
+  }
+
+  static Config redissonConfig(RedisSettings settings) {
+    if (!settings.configFile().isEmpty()) {
+      try {
+        return Config.fromYAML(new File(settings.configFile()));
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            "Cannot read Redisson configuration file [" + settings.configFile() + "]", e);
+      }
+    }
+    if (!settings.inlineConfig().isEmpty()) {
+      try {
+        return Config.fromYAML(settings.inlineConfig());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("Cannot parse inline Redisson configuration", e);
+      }
+    }
+    Config config = new Config();
+    if (settings.nettyThreads() > 0) config.setNettyThreads(settings.nettyThreads());
+    config
+        .useSingleServer()
+        .setAddress(settings.url())
+        .setDatabase(settings.database())
+        .setConnectTimeout(millis(settings.connectTimeout()))
+        .setTimeout(millis(settings.responseTimeout()))
+        .setRetryAttempts(settings.retryAttempts())
+        .setRetryDelay(new ConstantDelay(settings.retryInterval()))
+        .setReconnectionDelay(
+            new EqualJitterDelay(
+                min(Duration.ofMillis(100), settings.reconnectMaxDelay()),
+                settings.reconnectMaxDelay()))
+        .setPingConnectionInterval(millis(settings.pingInterval()))
+        .setConnectionPoolSize(settings.connectionPoolSize())
+        .setConnectionMinimumIdleSize(settings.connectionMinimumIdleSize())
+        .setSubscriptionConnectionMinimumIdleSize(0)
+        .setSubscriptionConnectionPoolSize(1);
+    return config;
+  }
+
+  private void shutdownAll() {
+    terminated = true;
+    clients.forEach(
+        (settings, client) -> {
+          log.info("Shutting down Redisson client for {}", settings.address());
+          // Quiet period 0: every plugin actor has stopped when termination callbacks run.
+          client.shutdown(0, 2, TimeUnit.SECONDS);
+        });
+    clients.clear();
+  }
+
+  private static int millis(Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE, d.toMillis());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static final class Id extends AbstractExtensionId<RedisClients>
+      implements ExtensionIdProvider {
+    @Override
+    public RedisClients createExtension(ExtendedActorSystem system) {
+      return new RedisClients(system);
+    }
+
+    @Override
+    public ExtensionId<? extends Extension> lookup() {
+      return ID;
+    }
+  }
+}
