@@ -85,7 +85,7 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
           key-prefix = "test"
           connect-timeout = 500ms
           response-timeout = 1s
-          retry-attempts = 1
+          retry-attempts = 3
           retry-interval = 200ms
           reconnect-max-delay = 300ms
           operation-timeout = 2s

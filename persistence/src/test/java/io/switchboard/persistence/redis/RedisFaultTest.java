@@ -49,6 +49,16 @@ class RedisFaultTest {
   @AfterEach
   void redisRunsAgain() {
     redis.server().start();
+    // the next test starts once the journal answers again
+    JournalProbe journal = new JournalProbe(testKit.system().classicSystem());
+    new TestKit(testKit.system().classicSystem())
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              TestKit replay = journal.replay(1, Long.MAX_VALUE, Long.MAX_VALUE, "probe");
+              replay.expectMsgClass(Duration.ofSeconds(3), JournalProtocol.RecoverySuccess.class);
+              return null;
+            });
   }
 
   @Test
