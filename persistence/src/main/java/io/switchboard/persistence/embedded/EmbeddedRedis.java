@@ -170,6 +170,36 @@ public final class EmbeddedRedis implements AutoCloseable {
     log.info("Embedded Redis on {} killed", url());
   }
 
+  /**
+   * Freezes the server with SIGSTOP: connections stay open but nothing is answered, as with a hung
+   * or overloaded Redis. For fault tests; {@link #resume()} undoes it. POSIX systems only.
+   */
+  public synchronized void suspend() {
+    signal("STOP");
+  }
+
+  /** Lets a {@link #suspend() suspended} server run again with SIGCONT. */
+  public synchronized void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    if (!isRunning())
+      throw new IllegalStateException("Embedded Redis on " + url() + " is not running");
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+      if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException(
+            "kill -" + name + " of embedded Redis on " + url() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot signal embedded Redis on " + url(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while signalling embedded Redis", e);
+    }
+  }
+
   /** Stops the server if it runs, then starts it again on the same port and data directory. */
   public synchronized EmbeddedRedis restart() {
     stop();

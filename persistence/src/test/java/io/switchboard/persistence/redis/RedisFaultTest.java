@@ -97,6 +97,37 @@ class RedisFaultTest {
   }
 
   @Test
+  void aWriteToAHungRedisFailsAtTheOperationTimeoutAndAResendAfterwardsCountsAsWritten() {
+    JournalProbe journal = new JournalProbe(testKit.system().classicSystem());
+    String pid = "p-" + UUID.randomUUID();
+    journal.writeTckMessages(1, 5, pid);
+
+    redis.server().suspend();
+    try {
+      long started = System.nanoTime();
+      TestKit writer = journal.send(atomic(journal.repr(pid, 6, "a-6")));
+      JournalProtocol.WriteMessagesFailed failed =
+          writer.expectMsgClass(FAILS_WITHIN, JournalProtocol.WriteMessagesFailed.class);
+      assertFailedWithin(started);
+      assertNamesRedis(failed.cause());
+      assertTrue(
+          failed.cause().getMessage().contains("did not answer within 2000 ms"),
+          failed.cause().getMessage());
+    } finally {
+      redis.server().resume();
+    }
+    // the write may have reached Redis after all; resending it is safe either way
+    new TestKit(testKit.system().classicSystem())
+        .awaitAssert(
+            Duration.ofSeconds(10),
+            () -> {
+              journal.write(atomic(journal.repr(pid, 6, "a-6")));
+              return null;
+            });
+    journal.expectJournal(pid, 6, 1, 2, 3, 4, 5, 6);
+  }
+
+  @Test
   void aSnapshotLoadFailsWithinTheTimeoutWhileRedisIsDown() {
     ActorRef store =
         Persistence.get(testKit.system())
