@@ -23,40 +23,47 @@ final class LuaScripts {
   static final long CONFLICT = 0;
 
   /**
-   * Writes the atomic writes of one persistence id, in order. KEYS[1] journal sorted set, KEYS[2]
-   * highest sequence number. ARGV: for each atomic write, its event count n followed by n pairs of
-   * (sequence number, entry). Returns one status per atomic write.
+   * Writes the atomic writes of one or more persistence ids, in order. KEYS: for each persistence
+   * id its journal sorted set and its highest-sequence-number key. ARGV: for each persistence id
+   * the number of its atomic writes, then for each atomic write its event count n followed by n
+   * pairs of (sequence number, entry). Returns one status per atomic write, in order. One call per
+   * batch where all keys live on one server; one call per persistence id on Redis Cluster.
    */
   static final String WRITE =
       """
-      local stored = redis.call('GET', KEYS[2])
-      local high = stored and tonumber(stored) or 0
-      local newHigh = nil
       local results = {}
       local i = 1
-      while i <= #ARGV do
-        local n = tonumber(ARGV[i])
-        local status = 1
-        if tonumber(ARGV[i + 1]) <= high then
-          status = 2
-          for j = 0, n - 1 do
-            if not redis.call('ZSCORE', KEYS[1], ARGV[i + 2 + 2 * j]) then
-              status = 0
-              break
+      for k = 1, #KEYS, 2 do
+        local journal, highest = KEYS[k], KEYS[k + 1]
+        local stored = redis.call('GET', highest)
+        local high = stored and tonumber(stored) or 0
+        local newHigh = nil
+        local writes = tonumber(ARGV[i])
+        i = i + 1
+        for w = 1, writes do
+          local n = tonumber(ARGV[i])
+          local status = 1
+          if tonumber(ARGV[i + 1]) <= high then
+            status = 2
+            for j = 0, n - 1 do
+              if not redis.call('ZSCORE', journal, ARGV[i + 2 + 2 * j]) then
+                status = 0
+                break
+              end
             end
+          else
+            for j = 0, n - 1 do
+              redis.call('ZADD', journal, ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j])
+            end
+            newHigh = ARGV[i + 2 * n - 1]
+            high = tonumber(newHigh)
           end
-        else
-          for j = 0, n - 1 do
-            redis.call('ZADD', KEYS[1], ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j])
-          end
-          newHigh = ARGV[i + 2 * n - 1]
-          high = tonumber(newHigh)
+          results[#results + 1] = status
+          i = i + 1 + 2 * n
         end
-        results[#results + 1] = status
-        i = i + 1 + 2 * n
-      end
-      if newHigh then
-        redis.call('SET', KEYS[2], newHigh)
+        if newHigh then
+          redis.call('SET', highest, newHigh)
+        end
       end
       return results
       """;

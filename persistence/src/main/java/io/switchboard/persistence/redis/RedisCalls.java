@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.concurrent.Future;
@@ -37,6 +38,11 @@ final class RedisCalls {
    * treat such a write as failed, never as rejected.
    */
   <T> CompletableFuture<T> bounded(CompletionStage<T> call, String operation) {
+    return bounded(call, () -> operation);
+  }
+
+  /** As {@link #bounded(CompletionStage, String)}, describing the operation only on failure. */
+  <T> CompletableFuture<T> bounded(CompletionStage<T> call, Supplier<String> operation) {
     long timeoutMillis = settings.operationTimeout().toMillis();
     return call.toCompletableFuture()
         .thenApply(result -> result) // a copy, so the timeout never completes Redisson's future
@@ -49,7 +55,8 @@ final class RedisCalls {
                 }
                 return result;
               }
-              RedisPersistenceException failure = failure(unwrap(error), operation, timeoutMillis);
+              RedisPersistenceException failure =
+                  failure(unwrap(error), operation.get(), timeoutMillis);
               if (available.compareAndSet(true, false)) {
                 log.warn("{}", failure.getMessage());
               }

@@ -2,12 +2,16 @@ package io.switchboard.persistence.redis;
 
 import com.typesafe.config.Config;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -18,7 +22,6 @@ import org.apache.pekko.persistence.AtomicWrite;
 import org.apache.pekko.persistence.PersistentRepr;
 import org.apache.pekko.persistence.journal.japi.AsyncWriteJournal;
 import org.redisson.api.BatchOptions;
-import org.redisson.api.BatchResult;
 import org.redisson.api.RBatch;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
@@ -31,15 +34,17 @@ import scala.jdk.javaapi.CollectionConverters;
 /**
  * Pekko Persistence journal on Redis. Plugin id {@code switchboard.persistence.journal}.
  *
- * <p>Guarantees: an {@link AtomicWrite} is stored whole or not at all (one Lua script per
- * persistence id and call); the atomic writes of many persistence ids in one call travel in one
- * pipelined batch per {@code max-batch-size} events; writes of one persistence id reach Redis in
- * the order they were called, and a read of the highest sequence number waits for that id's writes
- * in flight; the highest sequence number survives deletes. A payload that cannot be serialized
- * rejects its own atomic write only. An atomic write whose sequence numbers are already taken by
- * other events (a second writer) is rejected, never overwrites; a retried write of the same bytes
- * counts as written. Replay reads {@code replay-page-size} events per round trip. Every Redis call
- * is bounded by {@code operation-timeout}; the actor's dispatcher is never blocked.
+ * <p>Guarantees: an {@link AtomicWrite} is stored whole or not at all (Lua scripts: one per batch,
+ * or one per persistence id on Redis Cluster); the writes of many persistence ids, from one call or
+ * from calls that arrive while {@code max-batches-in-flight} batches are out (group commit), travel
+ * in one pipelined batch of at most {@code max-batch-size} events; writes of one persistence id
+ * reach Redis in the order they were called, and a read of the highest sequence number waits for
+ * that id's queued and in-flight writes; the highest sequence number survives deletes. A payload
+ * that cannot be serialized rejects its own atomic write only. An atomic write whose sequence
+ * numbers are already taken by other events (a second writer) is rejected, never overwrites; a
+ * retried write of the same bytes counts as written. Replay reads {@code replay-page-size} events
+ * per round trip. Every Redis call is bounded by {@code operation-timeout}; the actor's dispatcher
+ * is never blocked.
  *
  * <p>Sequence numbers are sorted set scores (doubles): exact up to 2^53.
  */
@@ -58,9 +63,24 @@ public final class RedisJournal extends AsyncWriteJournal {
   private final PayloadSerializer serializer;
   private final Executor dispatcher;
 
-  /** The raw (unbounded) future of the last write per persistence id, while it is in flight. */
-  private final ConcurrentHashMap<String, CompletableFuture<?>> writesInFlight =
+  /** False on Redis Cluster, where one script may only touch keys of one hash slot. */
+  private final boolean oneScriptPerBatch;
+
+  /**
+   * The outcome of the last write per persistence id while it is queued or in flight: a later write
+   * of the same id is sent after it, and a read of the highest sequence number waits for it.
+   * Updated under {@link #queue}'s lock.
+   */
+  private final ConcurrentHashMap<String, CompletableFuture<List<?>>> writesInFlight =
       new ConcurrentHashMap<>();
+
+  /**
+   * Writes waiting for a batch, oldest first. Writes arriving while {@code max-batches-in-flight}
+   * batches are out are sent together in the next batch (group commit). Guarded by itself.
+   */
+  private final ArrayDeque<PersistenceIdWrite> queue = new ArrayDeque<>();
+
+  private int batchesInFlight; // guarded by queue
 
   /** Created by Pekko Persistence with the plugin's config section. */
   public RedisJournal(Config config) {
@@ -71,6 +91,7 @@ public final class RedisJournal extends AsyncWriteJournal {
     this.calls = new RedisCalls("Redis journal", settings);
     this.serializer = new PayloadSerializer(system);
     this.dispatcher = context().dispatcher();
+    this.oneScriptPerBatch = !redis.getConfig().isClusterConfig();
   }
 
   @Override
@@ -93,12 +114,27 @@ public final class RedisJournal extends AsyncWriteJournal {
         results.set(i, Optional.of(e));
       }
     }
-    List<CompletableFuture<Void>> batches = new ArrayList<>();
-    for (List<PersistenceIdWrite> batch : batches(byPersistenceId.values())) {
-      batches.add(writeBatch(batch, results));
+    synchronized (queue) {
+      for (PersistenceIdWrite write : byPersistenceId.values()) {
+        write.after = writesInFlight.put(write.persistenceId, write.outcome);
+        queue.add(write);
+      }
     }
+    CompletableFuture<?>[] parts = new CompletableFuture<?>[byPersistenceId.size()];
+    int part = 0;
+    for (PersistenceIdWrite write : byPersistenceId.values()) {
+      parts[part++] =
+          write.outcome.whenComplete(
+              (statuses, error) -> {
+                writesInFlight.remove(write.persistenceId, write.outcome);
+                if (error == null) write.applyStatuses(statuses, results);
+              });
+    }
+    drain();
+    // one timeout for the whole call: it fails as a whole anyway when any part fails
     CompletableFuture<Iterable<Optional<Exception>>> done =
-        CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new))
+        calls
+            .bounded(CompletableFuture.allOf(parts), () -> describe(byPersistenceId.values()))
             .thenApply(
                 v -> {
                   List<Optional<Exception>> list = new ArrayList<>(results.length());
@@ -123,7 +159,7 @@ public final class RedisJournal extends AsyncWriteJournal {
 
   @Override
   public Future<Long> doAsyncReadHighestSequenceNr(String persistenceId, long fromSequenceNr) {
-    CompletableFuture<?> inFlight = writesInFlight.get(persistenceId);
+    CompletableFuture<List<?>> inFlight = writesInFlight.get(persistenceId);
     CompletableFuture<Void> afterWrites =
         inFlight == null
             ? CompletableFuture.completedFuture(null)
@@ -177,72 +213,69 @@ public final class RedisJournal extends AsyncWriteJournal {
         dispatcher);
   }
 
-  private CompletableFuture<Void> writeBatch(
-      List<PersistenceIdWrite> batch, AtomicReferenceArray<Optional<Exception>> results) {
+  /** Sends queued writes while fewer than {@code max-batches-in-flight} batches are out. */
+  private void drain() {
+    while (true) {
+      List<PersistenceIdWrite> batch = new ArrayList<>();
+      synchronized (queue) {
+        if (queue.isEmpty() || batchesInFlight >= settings.maxBatchesInFlight()) return;
+        int events = 0;
+        while (!queue.isEmpty()
+            && (batch.isEmpty() || events + queue.peek().eventCount <= settings.maxBatchSize())) {
+          PersistenceIdWrite write = queue.poll();
+          batch.add(write);
+          events += write.eventCount;
+        }
+        batchesInFlight++;
+      }
+      sendBatch(batch)
+          .whenComplete(
+              (r, e) -> {
+                synchronized (queue) {
+                  batchesInFlight--;
+                }
+                drain();
+              });
+    }
+  }
+
+  /**
+   * Sends one batch once the earlier writes of its persistence ids that travel in other batches are
+   * done (a batch keeps the order of its own commands), and completes each write's outcome.
+   */
+  private CompletableFuture<List<?>> sendBatch(List<PersistenceIdWrite> batch) {
+    Set<CompletableFuture<List<?>>> inBatch = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (PersistenceIdWrite write : batch) inBatch.add(write.outcome);
     List<CompletableFuture<?>> earlier = new ArrayList<>();
     for (PersistenceIdWrite write : batch) {
-      CompletableFuture<?> previous = writesInFlight.get(write.persistenceId);
-      if (previous != null) earlier.add(previous.handle((r, e) -> null));
+      if (write.after != null && !inBatch.contains(write.after)) {
+        earlier.add(write.after.handle((r, e) -> null));
+      }
+      write.after = null; // nothing keeps a chain of finished writes alive
     }
-    CompletableFuture<List<?>> raw =
+    CompletableFuture<List<?>> sent =
         earlier.isEmpty()
             ? send(batch, true)
             : CompletableFuture.allOf(earlier.toArray(CompletableFuture[]::new))
                 .thenCompose(v -> send(batch, true));
-    for (PersistenceIdWrite write : batch) {
-      writesInFlight.put(write.persistenceId, raw);
-    }
-    raw.whenComplete(
-        (r, e) -> {
-          for (PersistenceIdWrite write : batch) writesInFlight.remove(write.persistenceId, raw);
+    sent.whenComplete(
+        (statuses, error) -> {
+          for (int p = 0; p < batch.size(); p++) {
+            if (error != null) batch.get(p).outcome.completeExceptionally(error);
+            else batch.get(p).outcome.complete((List<?>) statuses.get(p));
+          }
         });
-    return calls
-        .bounded(raw, describe(batch))
-        .thenAccept(
-            statuses -> {
-              for (int p = 0; p < batch.size(); p++) {
-                batch.get(p).applyStatuses((List<?>) statuses.get(p), results);
-              }
-            });
+    return sent;
   }
 
-  /** Sends one pipelined batch; on NOSCRIPT (a Redis that lost its scripts) loads and resends. */
+  /**
+   * Sends one batch: a single script call where every key lives on one server, else one script call
+   * per persistence id in one pipeline (Redis Cluster keeps a script to one hash slot). On NOSCRIPT
+   * (a Redis that lost its scripts) loads the script and resends.
+   */
   private CompletableFuture<List<?>> send(List<PersistenceIdWrite> batch, boolean retryNoScript) {
-    CompletableFuture<List<?>> sent;
-    if (batch.size() == 1) {
-      PersistenceIdWrite write = batch.get(0);
-      sent =
-          redis
-              .getScript(ByteArrayCodec.INSTANCE)
-              .<List<?>>evalAsync(
-                  write.journalKey,
-                  RScript.Mode.READ_WRITE,
-                  LuaScripts.WRITE,
-                  RScript.ReturnType.MULTI,
-                  List.of(write.journalKey, write.highestKey),
-                  write.args.toArray())
-              .toCompletableFuture()
-              .thenApply(List::of);
-    } else {
-      RBatch pipeline = redis.createBatch(BatchOptions.defaults());
-      for (PersistenceIdWrite write : batch) {
-        pipeline
-            .getScript(ByteArrayCodec.INSTANCE)
-            .evalAsync(
-                write.journalKey,
-                RScript.Mode.READ_WRITE,
-                LuaScripts.WRITE,
-                RScript.ReturnType.MULTI,
-                List.of(write.journalKey, write.highestKey),
-                write.args.toArray());
-      }
-      sent =
-          pipeline
-              .executeAsync()
-              .toCompletableFuture()
-              .thenApply(BatchResult::getResponses)
-              .thenApply(responses -> (List<?>) responses);
-    }
+    CompletableFuture<List<?>> sent =
+        batch.size() == 1 || oneScriptPerBatch ? sendAsOneScript(batch) : sendPipelined(batch);
     if (!retryNoScript) return sent;
     // Writes are idempotent (a retried write of the same bytes is ALREADY_WRITTEN), so resending
     // the whole batch after loading the script is safe.
@@ -259,28 +292,64 @@ public final class RedisJournal extends AsyncWriteJournal {
             });
   }
 
-  private List<List<PersistenceIdWrite>> batches(Collection<PersistenceIdWrite> writes) {
-    List<List<PersistenceIdWrite>> batches = new ArrayList<>();
-    List<PersistenceIdWrite> current = new ArrayList<>();
-    int events = 0;
-    for (PersistenceIdWrite write : writes) {
-      if (!current.isEmpty() && events + write.eventCount > settings.maxBatchSize()) {
-        batches.add(current);
-        current = new ArrayList<>();
-        events = 0;
-      }
-      current.add(write);
-      events += write.eventCount;
+  private CompletableFuture<List<?>> sendAsOneScript(List<PersistenceIdWrite> batch) {
+    List<Object> keys = new ArrayList<>(2 * batch.size());
+    List<Object> args = new ArrayList<>();
+    for (PersistenceIdWrite write : batch) {
+      keys.add(write.journalKey);
+      keys.add(write.highestKey);
+      args.add(ascii(write.indices.size()));
+      args.addAll(write.args);
     }
-    if (!current.isEmpty()) batches.add(current);
-    return batches;
+    return redis
+        .getScript(ByteArrayCodec.INSTANCE)
+        .<List<?>>evalAsync(
+            batch.get(0).journalKey,
+            RScript.Mode.READ_WRITE,
+            LuaScripts.WRITE,
+            RScript.ReturnType.MULTI,
+            keys,
+            args.toArray())
+        .toCompletableFuture()
+        .thenApply(
+            statuses -> {
+              List<List<?>> perWrite = new ArrayList<>(batch.size());
+              int offset = 0;
+              for (PersistenceIdWrite write : batch) {
+                perWrite.add(statuses.subList(offset, offset + write.indices.size()));
+                offset += write.indices.size();
+              }
+              return perWrite;
+            });
   }
 
-  private static String describe(List<PersistenceIdWrite> batch) {
-    int events = batch.stream().mapToInt(w -> w.eventCount).sum();
-    return batch.size() == 1
-        ? "write of " + events + " event(s) of [" + batch.get(0).persistenceId + "]"
-        : "write of " + events + " events of " + batch.size() + " persistence ids";
+  private CompletableFuture<List<?>> sendPipelined(List<PersistenceIdWrite> batch) {
+    RBatch pipeline = redis.createBatch(BatchOptions.defaults());
+    for (PersistenceIdWrite write : batch) {
+      List<Object> args = new ArrayList<>(write.args.size() + 1);
+      args.add(ascii(write.indices.size()));
+      args.addAll(write.args);
+      pipeline
+          .getScript(ByteArrayCodec.INSTANCE)
+          .evalAsync(
+              write.journalKey,
+              RScript.Mode.READ_WRITE,
+              LuaScripts.WRITE,
+              RScript.ReturnType.MULTI,
+              List.of(write.journalKey, write.highestKey),
+              args.toArray());
+    }
+    return pipeline
+        .executeAsync()
+        .toCompletableFuture()
+        .thenApply(result -> (List<?>) result.getResponses());
+  }
+
+  private static String describe(Collection<PersistenceIdWrite> writes) {
+    int events = writes.stream().mapToInt(w -> w.eventCount).sum();
+    return writes.size() == 1
+        ? "write of " + events + " event(s) of [" + writes.iterator().next().persistenceId + "]"
+        : "write of " + events + " events of " + writes.size() + " persistence ids";
   }
 
   /** The (sequence number, entry) pairs of an atomic write, as script arguments. */
@@ -334,6 +403,8 @@ public final class RedisJournal extends AsyncWriteJournal {
     final List<Object> args = new ArrayList<>();
     final List<Integer> indices = new ArrayList<>();
     final List<AtomicWrite> writes = new ArrayList<>();
+    final CompletableFuture<List<?>> outcome = new CompletableFuture<>();
+    CompletableFuture<List<?>> after; // the previous write of this id, if not done when queued
     int eventCount;
 
     PersistenceIdWrite(String persistenceId) {

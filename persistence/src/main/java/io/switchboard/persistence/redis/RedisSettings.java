@@ -27,6 +27,8 @@ import java.time.Duration;
  * @param connectionMinimumIdleSize connections kept open while idle
  * @param nettyThreads Netty I/O threads of the Redisson client
  * @param maxBatchSize maximum number of events sent to Redis in one pipelined batch
+ * @param maxBatchesInFlight journal batches sent and not yet answered, at most; writes arriving
+ *     meanwhile wait and travel together in the next batch
  * @param replayPageSize number of events read per round trip during replay
  */
 public record RedisSettings(
@@ -46,6 +48,7 @@ public record RedisSettings(
     int connectionMinimumIdleSize,
     int nettyThreads,
     int maxBatchSize,
+    int maxBatchesInFlight,
     int replayPageSize) {
 
   /** The connection block used when a plugin does not name another one. */
@@ -70,6 +73,7 @@ public record RedisSettings(
         "connection-minimum-idle-size must be between 0 and connection-pool-size");
     require(nettyThreads >= 0, "netty-threads must be >= 0");
     require(maxBatchSize >= 1, "max-batch-size must be >= 1");
+    require(maxBatchesInFlight >= 1, "max-batches-in-flight must be >= 1");
     require(replayPageSize >= 1, "replay-page-size must be >= 1");
   }
 
@@ -97,6 +101,7 @@ public record RedisSettings(
         config.getInt("connection-minimum-idle-size"),
         config.getInt("netty-threads"),
         config.getInt("max-batch-size"),
+        config.getInt("max-batches-in-flight"),
         config.getInt("replay-page-size"));
   }
 
@@ -144,6 +149,7 @@ public record RedisSettings(
         connectionMinimumIdleSize,
         nettyThreads,
         maxBatchSize,
+        maxBatchesInFlight,
         replayPageSize);
   }
 

@@ -3,6 +3,7 @@ package io.switchboard.persistence.redis;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.switchboard.persistence.embedded.EmbeddedRedis;
+import io.switchboard.persistence.embedded.RedisCli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -93,9 +94,19 @@ public final class JournalBenchmark {
       plugin(system, journal, "warm", ids, events / 5, writers, batch, payload);
       plugin(system, journal, "warm1", ids, events / 10, ids, 1, payload);
 
+      Cpu cpu = new Cpu(new RedisCli(redis.port()));
       double rawRate = raw(client, "raw", ids, events, writers, batch, payload);
+      String rawCpu = cpu.perEvent(events);
       double batchedRate = plugin(system, journal, "b", ids, events, writers, batch, payload);
+      String batchedCpu = cpu.perEvent(events);
       double entityRate = plugin(system, journal, "e", ids, events, ids, 1, payload);
+      String entityCpu = cpu.perEvent(events);
+      System.out.printf(
+          Locale.ROOT,
+          "CPU per event (Redis / this JVM): raw %s, plugin batched %s, entity-style %s%n",
+          rawCpu,
+          batchedCpu,
+          entityCpu);
 
       System.out.printf(
           Locale.ROOT, "raw pipelined Redisson batches : %,10.0f events/s%n", rawRate);
@@ -207,6 +218,40 @@ public final class JournalBenchmark {
     }
     CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
     return (double) perWriter * writers / seconds(started);
+  }
+
+  /** CPU time used by Redis (INFO cpu) and by this JVM since the last reading. */
+  private static final class Cpu {
+    private final RedisCli cli;
+    private double redisSeconds;
+    private long jvmNanos;
+
+    Cpu(RedisCli cli) {
+      this.cli = cli;
+      perEvent(1);
+    }
+
+    String perEvent(int events) {
+      double redisNow = 0;
+      for (String line : ((String) cli.call("INFO", "cpu")).split("\r\n")) {
+        if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+          redisNow += Double.parseDouble(line.substring(line.indexOf(':') + 1));
+        }
+      }
+      long jvmNow =
+          ((com.sun.management.OperatingSystemMXBean)
+                  java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+              .getProcessCpuTime();
+      String result =
+          String.format(
+              Locale.ROOT,
+              "%.1f / %.1f us",
+              (redisNow - redisSeconds) * 1e6 / events,
+              (jvmNow - jvmNanos) / 1e3 / events);
+      redisSeconds = redisNow;
+      jvmNanos = jvmNow;
+      return result;
+    }
   }
 
   private static double seconds(long startedNanos) {
