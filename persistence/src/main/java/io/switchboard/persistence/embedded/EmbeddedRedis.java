@@ -55,6 +55,7 @@ public final class EmbeddedRedis implements AutoCloseable {
   private final AppendFsync appendFsync;
   private final Path executable;
   private final Duration startupTimeout;
+  private final List<String> extraSettings;
   private Process process;
   private Thread shutdownHook;
 
@@ -64,6 +65,7 @@ public final class EmbeddedRedis implements AutoCloseable {
     this.appendFsync = builder.appendFsync;
     this.executable = builder.executable != null ? builder.executable : findExecutable();
     this.startupTimeout = builder.startupTimeout;
+    this.extraSettings = List.copyOf(builder.extraSettings);
   }
 
   /**
@@ -230,6 +232,7 @@ public final class EmbeddedRedis implements AutoCloseable {
     addOption(command, "save", "");
     addOption(command, "logfile", "redis.log");
     addOption(command, "loglevel", "notice");
+    command.addAll(extraSettings);
     return command;
   }
 
@@ -422,8 +425,23 @@ public final class EmbeddedRedis implements AutoCloseable {
     private AppendFsync appendFsync = AppendFsync.ALWAYS;
     private Path executable;
     private Duration startupTimeout = Duration.ofSeconds(10);
+    private final List<String> extraSettings = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Any other server setting, as in redis.conf, e.g. {@code setting("maxmemory", "64mb")}. The
+     * port, bind address, directory and persistence settings are this builder's own.
+     */
+    public Builder setting(String name, String value) {
+      if (List.of("port", "bind", "dir", "daemonize").contains(name)) {
+        throw new IllegalArgumentException(
+            "Set " + name + " through the builder, not as a setting");
+      }
+      extraSettings.add("--" + name);
+      extraSettings.add(value);
+      return this;
+    }
 
     /** A fixed port; 0 (the default) picks a free one, never 6379. */
     public Builder port(int port) {

@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -33,8 +35,10 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
 
   private final EmbeddedRedis server;
   private final Path dataDirectory;
+  private final boolean cluster;
 
-  private RedisServerExtension(EmbeddedRedis.AppendFsync appendFsync) {
+  private RedisServerExtension(EmbeddedRedis.AppendFsync appendFsync, boolean cluster) {
+    this.cluster = cluster;
     try {
       this.dataDirectory = Files.createTempDirectory("switchboard-redis-test-");
     } catch (IOException e) {
@@ -45,17 +49,32 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
     String binary = System.getProperty("switchboard.test.redis-server", "");
     if (binary.equals("bundled")) builder.bundledExecutable();
     else if (!binary.isEmpty()) builder.executable(Path.of(binary));
+    if (cluster) {
+      builder
+          .setting("cluster-enabled", "yes")
+          .setting("cluster-config-file", "nodes.conf")
+          .setting("cluster-announce-ip", "127.0.0.1");
+    }
     this.server = builder.build();
   }
 
   /** A server with {@code appendfsync always}: a kill loses nothing acknowledged. */
   public static RedisServerExtension create() {
-    return new RedisServerExtension(EmbeddedRedis.AppendFsync.ALWAYS);
+    return new RedisServerExtension(EmbeddedRedis.AppendFsync.ALWAYS, false);
   }
 
   /** A server with the given fsync policy. */
   public static RedisServerExtension create(EmbeddedRedis.AppendFsync appendFsync) {
-    return new RedisServerExtension(appendFsync);
+    return new RedisServerExtension(appendFsync, false);
+  }
+
+  /**
+   * A one-node Redis Cluster holding all 16384 hash slots, so that code meant for Cluster (keys of
+   * a script in one slot, MOVED handling by the client) runs against the real protocol. Its {@link
+   * #pluginConfig()} reaches it through a Redisson cluster configuration.
+   */
+  public static RedisServerExtension cluster() {
+    return new RedisServerExtension(EmbeddedRedis.AppendFsync.ALWAYS, true);
   }
 
   /** The server, to stop, kill or restart it. */
@@ -73,6 +92,22 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
    * this server, with timeouts short enough for fault tests (operation timeout 2 s).
    */
   public Config pluginConfig() {
+    Config config = singleServerConfig();
+    if (!cluster) return config;
+    String yaml =
+        """
+        clusterServersConfig:
+          nodeAddresses: ["%s"]
+          timeout: 1000
+          retryAttempts: 3
+          scanInterval: 1000
+        """
+            .formatted(url());
+    return ConfigFactory.parseString("switchboard.redis.config = \"\"\"" + yaml + "\"\"\"")
+        .withFallback(config);
+  }
+
+  private Config singleServerConfig() {
     return ConfigFactory.parseString(
         """
         pekko.loglevel = INFO
@@ -98,6 +133,24 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
   @Override
   public void beforeAll(ExtensionContext context) {
     server.start();
+    if (cluster) assignAllSlots();
+  }
+
+  private void assignAllSlots() {
+    RedisCli cli = new RedisCli(server.port());
+    String[] command = new String[2 + 16384];
+    command[0] = "CLUSTER";
+    command[1] = "ADDSLOTS";
+    for (int slot = 0; slot < 16384; slot++) command[2 + slot] = Integer.toString(slot);
+    cli.call(command);
+    // A fresh master reports cluster_state:ok only after a short delay of its own; there is no
+    // event to wait on, so poll.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!((String) cli.call("CLUSTER", "INFO")).contains("cluster_state:ok")) {
+      if (System.nanoTime() > deadline)
+        throw new IllegalStateException("Cluster not ok: " + cli.call("CLUSTER", "INFO"));
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    }
   }
 
   @Override
