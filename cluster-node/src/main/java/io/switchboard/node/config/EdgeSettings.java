@@ -18,6 +18,7 @@ public record EdgeSettings(
     ClientPublish clientPublish,
     int replayPageSize,
     int maxPendingPerStream,
+    int maxInFlight,
     Duration reannounceInterval,
     Duration askTimeout) {
 
@@ -45,6 +46,7 @@ public record EdgeSettings(
         ClientPublish.valueOf(c.getString("client-publish").toUpperCase(java.util.Locale.ROOT)),
         c.getInt("replay-page-size"),
         c.getInt("max-pending-per-stream"),
+        c.getInt("max-in-flight"),
         c.getDuration("reannounce-interval"),
         c.getDuration("ask-timeout"));
   }

@@ -142,6 +142,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private boolean sessionOver;
   private long lastInboundNanos = System.nanoTime();
   private int refusedInARow;
+  private int inFlight;
+  private ActorRef<StreamAck> heldAck;
 
   private ConnectionActor(
       ActorContext<Socket.Command> context,
@@ -200,7 +202,26 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         handle(frame.inbound());
       }
     }
+    if (inFlight >= settings.maxInFlight()) {
+      // Backpressure: the next frame is read once an entity answered one of these.
+      heldAck = frame.ackTo();
+      return this;
+    }
     return ack(frame.ackTo());
+  }
+
+  /** Counts a request to an entity made on behalf of a client frame. */
+  private void started() {
+    inFlight++;
+  }
+
+  /** An entity answered; releases the inbound stream if it was held. */
+  private void answered() {
+    inFlight = Math.max(0, inFlight - 1);
+    if (heldAck != null && inFlight < settings.maxInFlight()) {
+      heldAck.tell(StreamAck.INSTANCE);
+      heldAck = null;
+    }
   }
 
   private Behavior<Socket.Command> ack(ActorRef<StreamAck> ackTo) {
@@ -293,6 +314,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     phase = Phase.CONNECTING;
     sessionId = SessionSecrets.newSessionId();
     String token = SessionSecrets.newResumeToken();
+    started();
     getContext()
         .askWithStatus(
             SessionEntity.Attached.class,
@@ -327,6 +349,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     phase = Phase.CONNECTING;
     sessionId = resume.getSessionId();
     String token = resume.getResumeToken();
+    started();
     getContext()
         .askWithStatus(
             SessionEntity.Attached.class,
@@ -342,6 +365,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onSessionReady(SessionReady ready) {
+    answered();
     if (phase != Phase.CONNECTING) {
       return this;
     }
@@ -379,6 +403,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onSessionRefused(SessionRefused refused) {
+    answered();
     if (phase != Phase.CONNECTING) {
       return this;
     }
@@ -426,6 +451,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     }
     joining.add(groupId);
     Long since = join.hasSinceOffset() ? join.getSinceOffset() : null;
+    started();
     getContext()
         .askWithStatus(
             SessionEntity.Joined.class,
@@ -439,6 +465,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onJoinDone(JoinDone done) {
+    answered();
     joining.remove(done.groupId());
     if (phase != Phase.LIVE) {
       return this;
@@ -462,6 +489,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     if (streams.remove(groupId) != null) {
       fanouts.tell(new FanoutRegistryActor.Unregister(groupId, getContext().getSelf()));
     }
+    started();
     getContext()
         .askWithStatus(
             Done.class,
@@ -475,6 +503,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onLeaveDone(LeaveDone done) {
+    answered();
     send(
         ServerFrame.newBuilder()
             .setId(done.frameId())
@@ -502,6 +531,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       }
       case ANY -> {}
     }
+    started();
     getContext()
         .askWithStatus(
             GroupEntity.Receipt.class,
@@ -516,6 +546,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onPublishDone(PublishDone done) {
+    answered();
     send(
         ServerFrame.newBuilder()
             .setId(done.frameId())
@@ -525,6 +556,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onRefused(Refused refused) {
+    answered();
     if (refused.groupId() != null) {
       joining.remove(refused.groupId());
     }
@@ -639,8 +671,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   @Override
-  public boolean hasRoom(int frames) {
-    return transport.queued() + frames <= transport.capacity();
+  public int room() {
+    return transport.capacity() - transport.queued();
   }
 
   @Override
@@ -684,7 +716,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       case ROOM_CHECK -> {
         if (phase == Phase.LIVE) {
           for (StreamCursor cursor : streams.values()) {
-            if (cursor.isDeferred() && hasRoom(settings.replayPageSize())) {
+            if (cursor.isDeferred() && room() > 0) {
               cursor.retry();
             }
           }

@@ -27,14 +27,17 @@ final class StreamCursor {
     /** Reads {@code maxCount} messages of the stream from {@code fromOffset}; answer by onPage. */
     void fetch(String stream, long fromOffset, int maxCount);
 
-    /** Whether the outbound buffer can take {@code frames} more frames now. */
-    boolean hasRoom(int frames);
+    /** How many more frames the outbound buffer can take now. */
+    int room();
 
     /** Reports the outcome of a replay, or a loss of history found while repairing. */
     void recovery(String stream, boolean recovered, long firstOffset, long head);
   }
 
   private record Held(Publication publication, EncodedOnce shared) {}
+
+  /** Smallest read worth making when the buffer is nearly full. */
+  private static final int MIN_FETCH = 32;
 
   private final String stream;
   private final Output out;
@@ -123,6 +126,10 @@ final class StreamCursor {
       last = page.firstOffset() - 1;
     }
     for (Publication publication : page.items()) {
+      if (out.room() <= 0) {
+        // The rest of the page is read again once the client has drained its buffer.
+        break;
+      }
       if (publication.offset() == last + 1) {
         deliver(publication, null);
       }
@@ -150,33 +157,42 @@ final class StreamCursor {
     if (fetching) {
       return;
     }
-    drainHeld();
+    if (!drainHeld()) {
+      deferred = true;
+      return;
+    }
     boolean behind = last < knownHead || (replaying && replayFirstOffset < 0);
     if (behind) {
-      if (!out.hasRoom(pageSize)) {
+      int room = out.room();
+      if (room < Math.min(pageSize, MIN_FETCH)) {
         deferred = true;
         return;
       }
       deferred = false;
       fetching = true;
-      out.fetch(stream, last + 1, pageSize);
+      out.fetch(stream, last + 1, Math.min(pageSize, room));
     } else if (replaying) {
       replaying = false;
       out.recovery(stream, !historyLost, replayFirstOffset, last);
     }
   }
 
-  private void drainHeld() {
+  /** Sends held messages that are next in line; false when the buffer filled up first. */
+  private boolean drainHeld() {
     while (!held.isEmpty()) {
       Map.Entry<Long, Held> first = held.firstEntry();
       if (first.getKey() > last + 1) {
-        return;
+        return true;
+      }
+      if (first.getKey() == last + 1 && out.room() <= 0) {
+        return false;
       }
       held.pollFirstEntry();
       if (first.getKey() == last + 1) {
         deliver(first.getValue().publication(), first.getValue().shared());
       }
     }
+    return true;
   }
 
   private void deliver(Publication publication, EncodedOnce shared) {

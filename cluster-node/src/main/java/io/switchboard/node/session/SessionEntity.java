@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -626,10 +627,13 @@ public final class SessionEntity
   private void finishIfDone(SessionState state) {
     if (state.isEnded() && state.pendingLeaves().isEmpty() && !erasing) {
       erasing = true;
-      Adapter.toClassic(context.getSystem())
-          .actorOf(
+      // A system actor: it must outlive this entity, and user-level top actors cannot be created
+      // from outside the guardian.
+      ((ExtendedActorSystem) Adapter.toClassic(context.getSystem()))
+          .systemActorOf(
               JournalEraser.props(
-                  persistenceId().id(), persistence.journalPlugin(), persistence.snapshotPlugin()));
+                  persistenceId().id(), persistence.journalPlugin(), persistence.snapshotPlugin()),
+              "erase-" + sessionId);
       passivate();
     }
   }

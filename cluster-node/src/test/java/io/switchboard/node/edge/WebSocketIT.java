@@ -1,0 +1,354 @@
+package io.switchboard.node.edge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.node.TestNode;
+import io.switchboard.node.WsClient;
+import io.switchboard.protocol.CloseCode;
+import io.switchboard.protocol.v1.ClientFrame;
+import io.switchboard.protocol.v1.Connected;
+import io.switchboard.protocol.v1.Delivery;
+import io.switchboard.protocol.v1.ErrorCode;
+import io.switchboard.protocol.v1.Recovery;
+import io.switchboard.protocol.v1.ServerFrame;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The foundation's guarantees end to end, over real WebSockets against a real node: ordering,
+ * resume with no gap and no duplicate while publishing continues, acks trimming the log, explicit
+ * loss of history, slow consumers, heartbeats, and hostile frames.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class WebSocketIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static TestNode node;
+
+  @BeforeAll
+  static void startNode() {
+    node =
+        TestNode.start(
+            """
+            switchboard.edge.frames-per-second = 100000
+            switchboard.edge.frame-burst = 100000
+            switchboard.edge.websocket.outbound-buffer = 256
+            switchboard.edge.websocket.max-frame-size = 16KiB
+            switchboard.edge.client-publish = any
+            switchboard.group.retention.max-count = 5000
+            switchboard.edge.websocket.close-grace = 20s
+            switchboard.session.cursor-forward-interval = 100ms
+            switchboard.group.trim-interval = 100ms
+            """);
+  }
+
+  @AfterAll
+  static void stopNode() {
+    node.close();
+  }
+
+  private static String group() {
+    return "g-" + UUID.randomUUID();
+  }
+
+  @ParameterizedTest(name = "json={0}")
+  @ValueSource(booleans = {false, true})
+  void twoClientsInAGroupReceivePublicationsInTheSameOrder(boolean json) {
+    String g = group();
+    try (WsClient a = WsClient.open(node.wsUri(), json);
+        WsClient b = WsClient.open(node.wsUri(), !json)) {
+      a.connect();
+      b.connect();
+      a.join(g);
+      b.join(g);
+      for (int i = 1; i <= 200; i++) {
+        a.publishAsync(g, "m" + i);
+      }
+      List<ServerFrame> aOthers = new ArrayList<>();
+      List<Delivery> atA = a.deliveriesUntil(g, 200, WAIT, aOthers);
+      List<Delivery> atB = b.deliveriesUntil(g, 200, WAIT, null);
+      assertSequence(atA, 1, 200);
+      assertSequence(atB, 1, 200);
+      for (int i = 0; i < 200; i++) {
+        assertEquals("m" + (i + 1), atA.get(i).getPayload().toStringUtf8());
+        assertEquals(atA.get(i).getPayload(), atB.get(i).getPayload());
+      }
+      long published = aOthers.stream().filter(ServerFrame::hasPublished).count();
+      assertTrue(published <= 200, "at most one Published per Publish");
+    }
+  }
+
+  @ParameterizedTest(name = "json={0}")
+  @ValueSource(booleans = {false, true})
+  void resumeWhilePublishingDeliversExactlyTheGapThenLive(boolean json) throws Exception {
+    String g = group();
+    try (WsClient publisher = WsClient.open(node.wsUri(), false);
+        WsClient first = WsClient.open(node.wsUri(), json)) {
+      publisher.connect();
+      Connected session = first.connect();
+      first.join(g);
+      publisher.publishAll(g, 20, i -> "m" + i);
+      long last = lastOffset(first.deliveriesUntil(g, 20, WAIT, null));
+      first.abort();
+
+      // 1,000 publications while the client is away, and more during the resume itself.
+      publisher.publishAll(g, 1000, i -> "m" + (20 + i));
+      AtomicBoolean publishing = new AtomicBoolean(true);
+      AtomicLong published = new AtomicLong(1020);
+      Thread background =
+          new Thread(
+              () -> {
+                while (publishing.get() && published.get() < 1500) {
+                  publisher.publishAsync(g, "m" + published.incrementAndGet());
+                }
+              });
+      background.start();
+      try (WsClient second = WsClient.open(node.wsUri(), json)) {
+        second.resume(session.getSessionId(), session.getResumeToken(), Map.of(g, last));
+        ServerFrame connected = second.expect(ServerFrame.KindCase.CONNECTED);
+        assertTrue(connected.getConnected().getResumed());
+        assertEquals(List.of(g), connected.getConnected().getGroupsList());
+        publishing.set(false);
+        background.join(TimeUnit.SECONDS.toMillis(20));
+        long total = published.get();
+        List<ServerFrame> others = new ArrayList<>();
+        List<Delivery> got = second.deliveriesUntil(g, total, WAIT, others);
+        assertSequence(got, last + 1, total);
+        for (Delivery d : got) {
+          assertEquals("m" + d.getOffset(), d.getPayload().toStringUtf8());
+        }
+        Recovery recovery =
+            others.stream()
+                .filter(f -> f.hasRecovery() && f.getRecovery().getStream().equals(g))
+                .findFirst()
+                .orElseGet(() -> second.expect(ServerFrame.KindCase.RECOVERY))
+                .getRecovery();
+        assertTrue(recovery.getRecovered());
+        // Live after the seam: one more publication arrives once.
+        publisher.publishAsync(g, "m" + (total + 1));
+        assertSequence(second.deliveriesUntil(g, total + 1, WAIT, null), total + 1, total + 1);
+      }
+    }
+  }
+
+  @Test
+  void acksTrimTheGroupLog() {
+    String g = group();
+    try (WsClient a = WsClient.open(node.wsUri(), false)) {
+      a.connect();
+      a.join(g);
+      for (int i = 1; i <= 50; i++) {
+        a.publishAsync(g, "m" + i);
+      }
+      a.deliveriesUntil(g, 50, WAIT, null);
+      assertEquals(1, node.group(g).firstOffset(), "nothing acked yet");
+      a.ack(g, 30);
+      TestProbe.<Void>create(node.system())
+          .awaitAssert(
+              WAIT,
+              () -> {
+                assertEquals(31, node.group(g).firstOffset());
+                assertEquals(20, node.group(g).retained());
+                return null;
+              });
+    }
+  }
+
+  @Test
+  void historyBeyondRetentionIsReportedAsNotRecovered() {
+    String g = group();
+    try (WsClient publisher = WsClient.open(node.wsUri(), false);
+        WsClient a = WsClient.open(node.wsUri(), false)) {
+      publisher.connect();
+      Connected session = a.connect();
+      a.join(g);
+      a.abort();
+      assertEquals(5300, publisher.publishAll(g, 5300, i -> "m" + i));
+      try (WsClient b = WsClient.open(node.wsUri(), false)) {
+        b.resume(session.getSessionId(), session.getResumeToken(), Map.of(g, 0L));
+        b.expect(ServerFrame.KindCase.CONNECTED);
+        List<ServerFrame> others = new ArrayList<>();
+        List<Delivery> got = b.deliveriesUntil(g, 5300, WAIT, others);
+        assertSequence(got, 301, 5300);
+        Recovery recovery =
+            others.stream()
+                .filter(ServerFrame::hasRecovery)
+                .map(ServerFrame::getRecovery)
+                .filter(r -> r.getStream().equals(g))
+                .findFirst()
+                .orElseGet(() -> b.expect(ServerFrame.KindCase.RECOVERY).getRecovery());
+        assertFalse(recovery.getRecovered());
+        assertEquals(301, recovery.getFirstOffset());
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "json={0}")
+  @ValueSource(booleans = {false, true})
+  void slowConsumerIsClosedWithItsCodeThenResumesWithNothingLost(boolean json) {
+    String g = group();
+    String payload = "x".repeat(8000);
+    int total = 3000;
+    try (WsClient publisher = WsClient.open(node.wsUri(), false);
+        WsClient slow = WsClient.open(node.wsUri(), json)) {
+      publisher.connect();
+      Connected session = slow.connect();
+      slow.join(g);
+      slow.pauseReading();
+      publisher.publishAll(g, total, i -> payload);
+      // 24 MB were published; the paused socket cannot have taken them: its buffer overflowed.
+      slow.resumeReading();
+      List<Delivery> before = new ArrayList<>();
+      ServerFrame close = null;
+      while (close == null) {
+        ServerFrame f = slow.next(WAIT);
+        if (f.hasDelivery()) {
+          before.add(f.getDelivery());
+        } else if (f.hasClose()) {
+          close = f;
+        }
+      }
+      assertEquals(CloseCode.SLOW_CONSUMER.code(), close.getClose().getCode());
+      assertTrue(before.size() < total, "closed before everything was delivered");
+      long last = before.isEmpty() ? 0 : lastOffset(before);
+      if (!before.isEmpty()) {
+        assertSequence(before, 1, last);
+      }
+      try (WsClient resumed = WsClient.open(node.wsUri(), json)) {
+        resumed.resume(session.getSessionId(), session.getResumeToken(), Map.of(g, last));
+        resumed.expect(ServerFrame.KindCase.CONNECTED);
+        assertSequence(resumed.deliveriesUntil(g, total, WAIT, null), last + 1, total);
+      }
+    }
+  }
+
+  @Test
+  void badFramesGetErrorsAndTheNodeKeepsServingOthers() {
+    String g = group();
+    try (WsClient good = WsClient.open(node.wsUri(), false);
+        WsClient bad = WsClient.open(node.wsUri(), false);
+        WsClient badJson = WsClient.open(node.wsUri(), true)) {
+      good.connect();
+      good.join(g);
+      bad.connect();
+
+      bad.sendRawBinary(new byte[] {(byte) 0xff, 0x13, 0x37, 0x00, 0x42});
+      assertEquals(
+          ErrorCode.BAD_FRAME, bad.expect(ServerFrame.KindCase.ERROR).getError().getCode());
+
+      // A frame kind this node does not know (field 99), as a newer client might send.
+      bad.sendRawBinary(new byte[] {0x08, 0x07, (byte) 0x9a, 0x06, 0x00});
+      ServerFrame unknown = bad.expect(ServerFrame.KindCase.ERROR);
+      assertEquals(ErrorCode.UNKNOWN_FRAME, unknown.getError().getCode());
+      assertEquals(7, unknown.getId());
+
+      badJson.sendRawText("{\"join\": ");
+      assertEquals(
+          ErrorCode.BAD_FRAME, badJson.expect(ServerFrame.KindCase.ERROR).getError().getCode());
+      badJson.send(
+          ClientFrame.newBuilder()
+              .setId(5)
+              .setJoin(io.switchboard.protocol.v1.Join.newBuilder().setGroup("x"))
+              .build());
+      ServerFrame notConnected = badJson.expect(ServerFrame.KindCase.ERROR);
+      assertEquals(ErrorCode.NOT_CONNECTED, notConnected.getError().getCode());
+      assertEquals(5, notConnected.getId());
+    }
+    try (WsClient good = WsClient.open(node.wsUri(), false);
+        WsClient bad = WsClient.open(node.wsUri(), false)) {
+      good.connect();
+      good.join(g);
+      bad.connect();
+      bad.send(
+          ClientFrame.newBuilder()
+              .setId(9)
+              .setJoin(io.switchboard.protocol.v1.Join.newBuilder().setGroup(""))
+              .build());
+      ServerFrame invalid = bad.expect(ServerFrame.KindCase.ERROR);
+      assertEquals(ErrorCode.INVALID_ARGUMENT, invalid.getError().getCode());
+
+      bad.sendRawBinary(new byte[20 * 1024]);
+      assertEquals(
+          ErrorCode.FRAME_TOO_LARGE, bad.expect(ServerFrame.KindCase.ERROR).getError().getCode());
+      assertEquals(
+          CloseCode.FRAME_TOO_LARGE.code(),
+          bad.expect(ServerFrame.KindCase.CLOSE).getClose().getCode());
+
+      good.publishAsync(g, "still here");
+      assertSequence(good.deliveriesUntil(g, 1, WAIT, null), 1, 1);
+    }
+  }
+
+  @Test
+  void resumeWithAWrongTokenYieldsNothing() {
+    try (WsClient owner = WsClient.open(node.wsUri(), false);
+        WsClient thief = WsClient.open(node.wsUri(), false)) {
+      Connected session = owner.connect();
+      thief.resume(session.getSessionId(), "not-the-token", Map.of());
+      ServerFrame refused = thief.expect(ServerFrame.KindCase.ERROR);
+      assertEquals(ErrorCode.SESSION_NOT_FOUND, refused.getError().getCode());
+      assertTrue(node.session(session.getSessionId()).attached(), "owner stays attached");
+      // The refused socket can still start its own session.
+      assertFalse(thief.connect().getSessionId().equals(session.getSessionId()));
+    }
+  }
+
+  @Test
+  void directMessagesReachTheInboxAndSurviveAResume() {
+    try (WsClient a = WsClient.open(node.wsUri(), false)) {
+      Connected session = a.connect();
+      var ref =
+          org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system())
+              .entityRefFor(
+                  io.switchboard.node.session.SessionEntity.ENTITY_KEY, session.getSessionId());
+      for (int i = 1; i <= 3; i++) {
+        String text = "direct " + i;
+        ref.askWithStatus(
+                (org.apache.pekko.actor.typed.ActorRef<
+                            org.apache.pekko.pattern.StatusReply<
+                                io.switchboard.node.session.SessionEntity.Queued>>
+                        r) ->
+                    new io.switchboard.node.session.SessionEntity.SendDirect(
+                        com.google.protobuf.ByteString.copyFromUtf8(text), r),
+                Duration.ofSeconds(5))
+            .toCompletableFuture()
+            .join();
+      }
+      List<Delivery> got = a.deliveriesUntil("@", 3, WAIT, null);
+      assertSequence(got, 1, 3);
+      a.abort();
+      try (WsClient b = WsClient.open(node.wsUri(), false)) {
+        b.resume(session.getSessionId(), session.getResumeToken(), Map.of("@", 1L));
+        b.expect(ServerFrame.KindCase.CONNECTED);
+        assertSequence(b.deliveriesUntil("@", 3, WAIT, null), 2, 3);
+      }
+    }
+  }
+
+  static void assertSequence(List<Delivery> deliveries, long from, long to) {
+    assertEquals(to - from + 1, deliveries.size(), "count of deliveries " + from + ".." + to);
+    long expected = from;
+    for (Delivery d : deliveries) {
+      assertEquals(expected++, d.getOffset(), "gap-free, in order, no duplicate");
+    }
+  }
+
+  private static long lastOffset(List<Delivery> deliveries) {
+    return deliveries.get(deliveries.size() - 1).getOffset();
+  }
+}
