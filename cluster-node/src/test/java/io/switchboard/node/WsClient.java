@@ -115,6 +115,30 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** Waits for {@code count} Ping frames from the node (answered if pings are answered). */
+  public void awaitPings(int count, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int seen = 0;
+    while (seen < count) {
+      ServerFrame frame;
+      try {
+        frame = frames.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      if (frame == null) {
+        fail("only " + seen + " pings within " + timeout);
+      }
+      if (frame.hasClose()) {
+        fail("closed while waiting for pings: " + frame);
+      }
+      if (frame.hasPing()) {
+        seen++;
+      }
+    }
+  }
+
   /** The next frame, which must be of {@code kind}. */
   public ServerFrame expect(ServerFrame.KindCase kind) {
     ServerFrame frame = next(Duration.ofSeconds(10));
