@@ -13,8 +13,8 @@ import java.util.Optional;
  *   <li>4000–4999: application-defined (a backend's {@code Disconnect}); not resumed.
  * </ul>
  *
- * <p>The code travels twice: in a {@code Close} frame (so JSON and long-poll clients see it) and as
- * the WebSocket close status.
+ * <p>The code travels in a {@code Close} frame sent right before the socket closes, so every
+ * transport and encoding sees it alike.
  */
 public enum CloseCode {
   /** The session ended cleanly (client Close, or session over). */
