@@ -215,6 +215,9 @@ public final class SessionEntity
   private final Set<String> leavesInFlight = new HashSet<>();
   private final Set<String> confirmed = new HashSet<>();
   private final Map<String, Long> cursors = new HashMap<>();
+  // Joins this incarnation journaled: their confirmation's head is where the client's cursor
+  // starts. A group confirmed again after recovery says nothing of what the client acked.
+  private final Set<String> freshJoins = new HashSet<>();
   private final Set<String> dirtyCursors = new HashSet<>();
   private boolean erasing;
 
@@ -392,6 +395,7 @@ public final class SessionEntity
       askJoin(cmd.groupId());
       return Effect().noReply();
     }
+    freshJoins.add(cmd.groupId());
     return Effect()
         .persist(new GroupJoined(cmd.groupId()))
         .thenRun(s -> askJoin(cmd.groupId()))
@@ -405,7 +409,9 @@ public final class SessionEntity
     boolean member = state.groups().contains(cmd.groupId());
     if (member) {
       confirmed.add(cmd.groupId());
-      cursors.putIfAbsent(cmd.groupId(), cmd.membership().head());
+      if (freshJoins.remove(cmd.groupId())) {
+        cursors.putIfAbsent(cmd.groupId(), cmd.membership().head());
+      }
     }
     if (waiting != null) {
       StatusReply<Joined> reply =
@@ -439,6 +445,7 @@ public final class SessionEntity
     cursors.remove(cmd.groupId());
     dirtyCursors.remove(cmd.groupId());
     confirmed.remove(cmd.groupId());
+    freshJoins.remove(cmd.groupId());
     return Effect()
         .persist(new GroupLeft(cmd.groupId()))
         .thenRun(s -> askLeave(cmd.groupId()))
