@@ -3,14 +3,23 @@ package io.switchboard.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.switchboard.node.config.NodeSettings;
+import io.switchboard.node.config.PersistenceSettings;
+import io.switchboard.persistence.embedded.EmbeddedRedis;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts a Switchboard node: reads {@code switchboard { }} settings (with SWITCHBOARD_* environment
- * overrides), derives Pekko's ports, host and seed nodes from them, and starts the actor system.
+ * overrides), starts an embedded Redis when the Redis journal is used and no Redis is configured,
+ * derives Pekko's ports, host and seed nodes, and starts the actor system.
  */
 public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
   private Main() {}
 
   /** Runs a node until it is stopped (SIGTERM leaves the cluster gracefully). */
@@ -20,10 +29,40 @@ public final class Main {
     System.exit(0);
   }
 
-  /** Starts a node with the given configuration (tests start several in one JVM). */
+  /**
+   * Starts a node with the given configuration (tests start several in one JVM). An embedded Redis
+   * started here is stopped once the actor system has terminated.
+   */
   public static ActorSystem<Void> start(Config config) {
-    Config full = withDerivedPekkoSettings(config);
-    return ActorSystem.create(Guardian.create(), NodeSettings.SYSTEM_NAME, full);
+    PersistenceSettings persistence = PersistenceSettings.create(config);
+    Map<String, Object> overrides = new HashMap<>();
+    EmbeddedRedis redis = null;
+    if (persistence.needsEmbeddedRedis()) {
+      redis =
+          EmbeddedRedis.builder()
+              .port(persistence.embeddedRedisPort())
+              .dataDirectory(persistence.embeddedRedisDir().toAbsolutePath())
+              .appendFsync(
+                  EmbeddedRedis.AppendFsync.valueOf(
+                      persistence.embeddedRedisAppendFsync().toUpperCase(Locale.ROOT)))
+              .build()
+              .start();
+      log.info(
+          "Started embedded Redis at {} (append-only file in {}); other nodes on this machine: "
+              + "SWITCHBOARD_REDIS_URL={}",
+          redis.url(),
+          redis.dataDirectory(),
+          redis.url());
+      overrides.put("switchboard.redis.url", redis.url());
+    }
+    Config full = withDerivedPekkoSettings(ConfigFactory.parseMap(overrides).withFallback(config));
+    ActorSystem<Void> system =
+        ActorSystem.create(Guardian.create(), NodeSettings.SYSTEM_NAME, full);
+    if (redis != null) {
+      EmbeddedRedis started = redis;
+      system.getWhenTerminated().thenRun(started::stop);
+    }
+    return system;
   }
 
   /** Pekko's own keys that follow from Switchboard's settings. */
