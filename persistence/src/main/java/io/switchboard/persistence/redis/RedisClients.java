@@ -3,7 +3,11 @@ package io.switchboard.persistence.redis;
 import java.io.File;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.AbstractExtensionId;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
@@ -21,10 +25,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds one {@link RedissonClient} per actor system and {@link RedisSettings}, so that a journal
- * and a snapshot store pointing at the same connection block share connections. Clients connect
- * lazily (creating one never blocks on the network, and a Redis that is down at start-up is reached
- * once it is up) and are shut down when the actor system terminates, after every plugin actor has
- * stopped. Thread-safe.
+ * and a snapshot store pointing at the same connection block share connections.
+ *
+ * <p>Creating a Redisson client connects to Redis and blocks until it has, so clients are created
+ * on a thread of this extension, never on a caller's (an actor's dispatcher): {@link
+ * #client(RedisSettings)} answers at once with a future. While Redis cannot be reached the creation
+ * is retried every {@code reconnect-max-delay}, so a Redis that is down when the plugins start is
+ * used as soon as it is up; once created, Redisson reconnects by itself. Clients are shut down when
+ * the actor system terminates, after every plugin actor has stopped. Thread-safe.
  */
 public final class RedisClients implements Extension {
 
@@ -33,8 +41,15 @@ public final class RedisClients implements Extension {
   /** The extension id; use {@link #get(ClassicActorSystemProvider)}. */
   public static final ExtensionId<RedisClients> ID = new Id();
 
-  private final ConcurrentHashMap<RedisSettings, RedissonClient> clients =
+  private final ConcurrentHashMap<RedisSettings, CompletableFuture<RedissonClient>> clients =
       new ConcurrentHashMap<>();
+  private final ScheduledExecutorService connector =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "switchboard-redis-connector");
+            thread.setDaemon(true);
+            return thread;
+          });
   private volatile boolean terminated;
 
   private RedisClients(ExtendedActorSystem system) {
@@ -47,30 +62,53 @@ public final class RedisClients implements Extension {
   }
 
   /**
-   * The shared client for these settings, created on first use.
+   * The shared client for these settings, completed once it has connected. Never blocks.
    *
    * @throws IllegalStateException if the settings name no Redis, or the system has terminated
-   * @throws IllegalArgumentException if a Redisson configuration file cannot be read
+   * @throws IllegalArgumentException if a Redisson configuration cannot be read
    */
-  public RedissonClient client(RedisSettings settings) {
+  public CompletionStage<RedissonClient> client(RedisSettings settings) {
     if (terminated) throw new IllegalStateException("Actor system terminated: no Redis client");
-    return clients.computeIfAbsent(settings, RedisClients::createClient);
+    return clients.computeIfAbsent(settings, this::connect);
   }
 
-  private static RedissonClient createClient(RedisSettings settings) {
+  /** True when the settings describe a Redis Cluster, where one script may touch one slot only. */
+  public static boolean isCluster(RedisSettings settings) {
+    return redissonConfig(settings).isClusterConfig();
+  }
+
+  private CompletableFuture<RedissonClient> connect(RedisSettings settings) {
     if (!settings.hasAddress()) {
       throw new IllegalStateException(
           "No Redis address configured: set switchboard.redis.url (or SWITCHBOARD_REDIS_URL), "
               + "switchboard.redis.config-file or switchboard.redis.config");
     }
-    Config config = redissonConfig(settings);
-    // Connect on first use: a Redis that is down when the plugin starts must not fail the plugin.
-    config.setLazyInitialization(true);
-    log.info(
-        "Creating Redisson client for {} (key prefix [{}])",
-        settings.address(),
-        settings.keyPrefix());
-    return Redisson.create(config);
+    redissonConfig(settings); // an unreadable configuration fails the caller, not the connector
+    CompletableFuture<RedissonClient> client = new CompletableFuture<>();
+    connector.execute(() -> attempt(settings, client, 1));
+    return client;
+  }
+
+  private void attempt(RedisSettings settings, CompletableFuture<RedissonClient> client, int n) {
+    if (terminated) return;
+    try {
+      RedissonClient created = Redisson.create(redissonConfig(settings));
+      if (n > 1) log.info("Connected to {} after {} attempts", settings.address(), n);
+      else log.info("Connected to {} (key prefix [{}])", settings.address(), settings.keyPrefix());
+      if (terminated) created.shutdown(0, 2, TimeUnit.SECONDS);
+      else client.complete(created);
+    } catch (RuntimeException e) {
+      Duration pause = settings.reconnectMaxDelay();
+      if (n == 1) {
+        log.warn(
+            "Cannot connect to {} ({}); retrying every {} ms",
+            settings.address(),
+            e.getMessage(),
+            pause.toMillis());
+      }
+      connector.schedule(
+          () -> attempt(settings, client, n + 1), pause.toMillis(), TimeUnit.MILLISECONDS);
+    }
   }
 
   static Config redissonConfig(RedisSettings settings) {
@@ -113,11 +151,14 @@ public final class RedisClients implements Extension {
 
   private void shutdownAll() {
     terminated = true;
+    connector.shutdownNow();
     clients.forEach(
         (settings, client) -> {
+          client.completeExceptionally(new IllegalStateException("Actor system terminated"));
+          if (client.isCompletedExceptionally()) return;
           log.info("Shutting down Redisson client for {}", settings.address());
           // Quiet period 0: every plugin actor has stopped when termination callbacks run.
-          client.shutdown(0, 2, TimeUnit.SECONDS);
+          client.join().shutdown(0, 2, TimeUnit.SECONDS);
         });
     clients.clear();
   }

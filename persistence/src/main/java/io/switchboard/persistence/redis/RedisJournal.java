@@ -52,12 +52,16 @@ public final class RedisJournal extends AsyncWriteJournal {
 
   private static final byte[][] COUNTS = new byte[64][];
 
+  /** The outcome of a write left out of its batch because its call had already failed. */
+  private static final Exception ABANDONED =
+      new IllegalStateException("Write abandoned: its call had already failed");
+
   static {
     for (int i = 0; i < COUNTS.length; i++) COUNTS[i] = ascii(i);
   }
 
   private final RedisSettings settings;
-  private final RedissonClient redis;
+  private final CompletableFuture<RedissonClient> client;
   private final KeyLayout keys;
   private final RedisCalls calls;
   private final PayloadSerializer serializer;
@@ -86,12 +90,12 @@ public final class RedisJournal extends AsyncWriteJournal {
   public RedisJournal(Config config) {
     ExtendedActorSystem system = (ExtendedActorSystem) context().system();
     this.settings = RedisSettings.forPlugin(system.settings().config(), config);
-    this.redis = RedisClients.get(system).client(settings);
+    this.client = RedisClients.get(system).client(settings).toCompletableFuture();
     this.keys = new KeyLayout(settings.keyPrefix());
     this.calls = new RedisCalls("Redis journal", settings);
     this.serializer = new PayloadSerializer(system);
     this.dispatcher = context().dispatcher();
-    this.oneScriptPerBatch = !redis.getConfig().isClusterConfig();
+    this.oneScriptPerBatch = !RedisClients.isCluster(settings);
   }
 
   @Override
@@ -132,15 +136,19 @@ public final class RedisJournal extends AsyncWriteJournal {
     }
     drain();
     // one timeout for the whole call: it fails as a whole anyway when any part fails
+    CompletableFuture<Void> bounded =
+        calls.bounded(CompletableFuture.allOf(parts), () -> describe(byPersistenceId.values()));
+    bounded.whenComplete(
+        (r, error) -> {
+          if (error != null) abandon(byPersistenceId.values(), error);
+        });
     CompletableFuture<Iterable<Optional<Exception>>> done =
-        calls
-            .bounded(CompletableFuture.allOf(parts), () -> describe(byPersistenceId.values()))
-            .thenApply(
-                v -> {
-                  List<Optional<Exception>> list = new ArrayList<>(results.length());
-                  for (int i = 0; i < results.length(); i++) list.add(results.get(i));
-                  return list;
-                });
+        bounded.thenApply(
+            v -> {
+              List<Optional<Exception>> list = new ArrayList<>(results.length());
+              for (int i = 0; i < results.length(); i++) list.add(results.get(i));
+              return list;
+            });
     return RedisCalls.toScala(done);
   }
 
@@ -149,9 +157,12 @@ public final class RedisJournal extends AsyncWriteJournal {
     CompletableFuture<Void> done =
         calls
             .bounded(
-                redis
-                    .getScoredSortedSet(keys.journal(persistenceId), ByteArrayCodec.INSTANCE)
-                    .removeRangeByScoreAsync(0, true, toSequenceNr, true),
+                client.thenCompose(
+                    redis ->
+                        redis
+                            .getScoredSortedSet(
+                                keys.journal(persistenceId), ByteArrayCodec.INSTANCE)
+                            .removeRangeByScoreAsync(0, true, toSequenceNr, true)),
                 "delete of events of [" + persistenceId + "] up to " + toSequenceNr)
             .thenApply(removed -> null);
     return RedisCalls.toScala(done);
@@ -167,11 +178,14 @@ public final class RedisJournal extends AsyncWriteJournal {
     CompletableFuture<Long> highest =
         calls
             .bounded(
-                afterWrites.thenCompose(
-                    v ->
-                        redis
-                            .<String>getBucket(keys.highest(persistenceId), StringCodec.INSTANCE)
-                            .getAsync()),
+                afterWrites
+                    .thenCompose(v -> client)
+                    .thenCompose(
+                        redis ->
+                            redis
+                                .<String>getBucket(
+                                    keys.highest(persistenceId), StringCodec.INSTANCE)
+                                .getAsync()),
                 "read of the highest sequence number of [" + persistenceId + "]")
             .thenApply(value -> value == null ? 0L : Long.parseLong(value));
     return RedisCalls.toScala(highest);
@@ -195,9 +209,12 @@ public final class RedisJournal extends AsyncWriteJournal {
     int count = (int) Math.min(settings.replayPageSize(), remaining);
     CompletableFuture<Collection<byte[]>> page =
         calls.bounded(
-            redis
-                .<byte[]>getScoredSortedSet(keys.journal(persistenceId), ByteArrayCodec.INSTANCE)
-                .valueRangeAsync(from, true, to, true, 0, count),
+            client.thenCompose(
+                redis ->
+                    redis
+                        .<byte[]>getScoredSortedSet(
+                            keys.journal(persistenceId), ByteArrayCodec.INSTANCE)
+                        .valueRangeAsync(from, true, to, true, 0, count)),
             "replay of [" + persistenceId + "] from " + from);
     return page.thenComposeAsync(
         entries -> {
@@ -211,6 +228,23 @@ public final class RedisJournal extends AsyncWriteJournal {
           return replayPage(persistenceId, last + 1, to, remaining - entries.size(), callback);
         },
         dispatcher);
+  }
+
+  /**
+   * Marks the writes of a failed call as abandoned and takes those still queued out of the queue: a
+   * write its caller was told had failed is never sent afterwards. Only writes already handed to
+   * Redis when the call failed may still be applied (a failed write is uncertain, as Pekko's plugin
+   * API allows).
+   */
+  private void abandon(Collection<PersistenceIdWrite> writes, Throwable error) {
+    List<PersistenceIdWrite> withdrawn = new ArrayList<>();
+    synchronized (queue) {
+      for (PersistenceIdWrite write : writes) {
+        write.abandoned = true;
+        if (queue.remove(write)) withdrawn.add(write);
+      }
+    }
+    for (PersistenceIdWrite write : withdrawn) write.outcome.completeExceptionally(error);
   }
 
   /** Sends queued writes while fewer than {@code max-batches-in-flight} batches are out. */
@@ -240,10 +274,11 @@ public final class RedisJournal extends AsyncWriteJournal {
   }
 
   /**
-   * Sends one batch once the earlier writes of its persistence ids that travel in other batches are
-   * done (a batch keeps the order of its own commands), and completes each write's outcome.
+   * Sends one batch once the client is connected and the earlier writes of its persistence ids that
+   * travel in other batches are done (a batch keeps the order of its own commands), leaving out
+   * writes abandoned meanwhile, and completes each write's outcome.
    */
-  private CompletableFuture<List<?>> sendBatch(List<PersistenceIdWrite> batch) {
+  private CompletableFuture<Void> sendBatch(List<PersistenceIdWrite> batch) {
     Set<CompletableFuture<List<?>>> inBatch = Collections.newSetFromMap(new IdentityHashMap<>());
     for (PersistenceIdWrite write : batch) inBatch.add(write.outcome);
     List<CompletableFuture<?>> earlier = new ArrayList<>();
@@ -253,19 +288,30 @@ public final class RedisJournal extends AsyncWriteJournal {
       }
       write.after = null; // nothing keeps a chain of finished writes alive
     }
-    CompletableFuture<List<?>> sent =
-        earlier.isEmpty()
-            ? send(batch, true)
-            : CompletableFuture.allOf(earlier.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> send(batch, true));
-    sent.whenComplete(
-        (statuses, error) -> {
-          for (int p = 0; p < batch.size(); p++) {
-            if (error != null) batch.get(p).outcome.completeExceptionally(error);
-            else batch.get(p).outcome.complete((List<?>) statuses.get(p));
-          }
-        });
-    return sent;
+    earlier.add(client);
+    return CompletableFuture.allOf(earlier.toArray(CompletableFuture[]::new))
+        .thenCompose(
+            v -> {
+              List<PersistenceIdWrite> live = new ArrayList<>(batch.size());
+              for (PersistenceIdWrite write : batch) {
+                if (write.abandoned) write.outcome.completeExceptionally(ABANDONED);
+                else live.add(write);
+              }
+              if (live.isEmpty()) return CompletableFuture.<Void>completedFuture(null);
+              return send(client.join(), live, true)
+                  .thenAccept(
+                      statuses -> {
+                        for (int p = 0; p < live.size(); p++) {
+                          live.get(p).outcome.complete((List<?>) statuses.get(p));
+                        }
+                      });
+            })
+        .whenComplete(
+            (v, error) -> {
+              if (error != null) {
+                for (PersistenceIdWrite write : batch) write.outcome.completeExceptionally(error);
+              }
+            });
   }
 
   /**
@@ -273,9 +319,12 @@ public final class RedisJournal extends AsyncWriteJournal {
    * per persistence id in one pipeline (Redis Cluster keeps a script to one hash slot). On NOSCRIPT
    * (a Redis that lost its scripts) loads the script and resends.
    */
-  private CompletableFuture<List<?>> send(List<PersistenceIdWrite> batch, boolean retryNoScript) {
+  private CompletableFuture<List<?>> send(
+      RedissonClient redis, List<PersistenceIdWrite> batch, boolean retryNoScript) {
     CompletableFuture<List<?>> sent =
-        batch.size() == 1 || oneScriptPerBatch ? sendAsOneScript(batch) : sendPipelined(batch);
+        batch.size() == 1 || oneScriptPerBatch
+            ? sendAsOneScript(redis, batch)
+            : sendPipelined(redis, batch);
     if (!retryNoScript) return sent;
     // Writes are idempotent (a retried write of the same bytes is ALREADY_WRITTEN), so resending
     // the whole batch after loading the script is safe.
@@ -288,11 +337,12 @@ public final class RedisJournal extends AsyncWriteJournal {
                   .getScript()
                   .scriptLoadAsync(LuaScripts.WRITE)
                   .toCompletableFuture()
-                  .thenCompose(sha -> send(batch, false));
+                  .thenCompose(sha -> send(redis, batch, false));
             });
   }
 
-  private CompletableFuture<List<?>> sendAsOneScript(List<PersistenceIdWrite> batch) {
+  private static CompletableFuture<List<?>> sendAsOneScript(
+      RedissonClient redis, List<PersistenceIdWrite> batch) {
     List<Object> keys = new ArrayList<>(2 * batch.size());
     List<Object> args = new ArrayList<>();
     for (PersistenceIdWrite write : batch) {
@@ -323,7 +373,8 @@ public final class RedisJournal extends AsyncWriteJournal {
             });
   }
 
-  private CompletableFuture<List<?>> sendPipelined(List<PersistenceIdWrite> batch) {
+  private static CompletableFuture<List<?>> sendPipelined(
+      RedissonClient redis, List<PersistenceIdWrite> batch) {
     RBatch pipeline = redis.createBatch(BatchOptions.defaults());
     for (PersistenceIdWrite write : batch) {
       List<Object> args = new ArrayList<>(write.args.size() + 1);
@@ -405,6 +456,7 @@ public final class RedisJournal extends AsyncWriteJournal {
     final List<AtomicWrite> writes = new ArrayList<>();
     final CompletableFuture<List<?>> outcome = new CompletableFuture<>();
     CompletableFuture<List<?>> after; // the previous write of this id, if not done when queued
+    volatile boolean abandoned; // its call has failed: never send it
     int eventCount;
 
     PersistenceIdWrite(String persistenceId) {

@@ -29,7 +29,7 @@ import scala.concurrent.Future;
  */
 public final class RedisSnapshotStore extends SnapshotStore {
 
-  private final RedissonClient redis;
+  private final CompletableFuture<RedissonClient> client;
   private final KeyLayout keys;
   private final RedisCalls calls;
   private final PayloadSerializer serializer;
@@ -39,7 +39,7 @@ public final class RedisSnapshotStore extends SnapshotStore {
   public RedisSnapshotStore(Config config) {
     ExtendedActorSystem system = (ExtendedActorSystem) context().system();
     RedisSettings settings = RedisSettings.forPlugin(system.settings().config(), config);
-    this.redis = RedisClients.get(system).client(settings);
+    this.client = RedisClients.get(system).client(settings).toCompletableFuture();
     this.keys = new KeyLayout(settings.keyPrefix());
     this.calls = new RedisCalls("Redis snapshot store", settings);
     this.serializer = new PayloadSerializer(system);
@@ -136,11 +136,12 @@ public final class RedisSnapshotStore extends SnapshotStore {
       RScript.ReturnType returnType,
       Object... args) {
     String index = keys.snapshotIndex(persistenceId);
-    return redis
-        .getScript(ByteArrayCodec.INSTANCE)
-        .<T>evalAsync(
-            index, mode, script, returnType, List.of(index, keys.snapshots(persistenceId)), args)
-        .toCompletableFuture();
+    List<Object> scriptKeys = List.of(index, keys.snapshots(persistenceId));
+    return client.thenCompose(
+        redis ->
+            redis
+                .getScript(ByteArrayCodec.INSTANCE)
+                .<T>evalAsync(index, mode, script, returnType, scriptKeys, args));
   }
 
   private SelectedSnapshot decode(String persistenceId, byte[] bytes) {

@@ -76,7 +76,8 @@ public final class JournalBenchmark {
     ActorSystem system = ActorSystem.create("bench", config);
     try {
       RedisSettings settings = RedisSettings.create(config.getConfig("switchboard.redis"));
-      RedissonClient client = RedisClients.get(system).client(settings);
+      RedissonClient client =
+          RedisClients.get(system).client(settings).toCompletableFuture().get(30, TimeUnit.SECONDS);
       ActorRef journal =
           Persistence.get(system)
               .journalFor("switchboard.persistence.journal", ConfigFactory.empty());

@@ -33,14 +33,15 @@ class RedisClientsTest {
   }
 
   @Test
-  void equalSettingsShareOneClientThatIsShutDownWithTheSystem() {
+  void equalSettingsShareOneClientThatIsShutDownWithTheSystem() throws Exception {
     ActorTestKit testKit = ActorTestKit.create();
     RedissonClient client;
     try {
       RedisClients clients = RedisClients.get(testKit.system());
-      client = clients.client(settings(""));
-      assertSame(client, clients.client(settings("")));
-      assertNotSame(client, clients.client(settings("key-prefix = other")));
+      client = clients.client(settings("")).toCompletableFuture().get();
+      assertSame(client, clients.client(settings("")).toCompletableFuture().get());
+      assertNotSame(
+          client, clients.client(settings("key-prefix = other")).toCompletableFuture().get());
       client.getBucket("k", StringCodec.INSTANCE).set("v");
       assertEquals("v", client.getBucket("k", StringCodec.INSTANCE).get());
     } finally {
@@ -67,10 +68,34 @@ class RedisClientsTest {
       RedisSettings fromFile = settings("url = \"\", config-file = \"" + file + "\"");
       RedisSettings inline = settings("url = \"\", config = \"\"\"" + yaml + "\"\"\"");
       assertEquals("Redis configured by " + file, fromFile.address());
-      clients.client(fromFile).getBucket("f", StringCodec.INSTANCE).set("file");
-      clients.client(inline).getBucket("i", StringCodec.INSTANCE).set("inline");
-      assertEquals("file", clients.client(inline).getBucket("f", StringCodec.INSTANCE).get());
-      assertEquals("inline", clients.client(fromFile).getBucket("i", StringCodec.INSTANCE).get());
+      clients
+          .client(fromFile)
+          .toCompletableFuture()
+          .get()
+          .getBucket("f", StringCodec.INSTANCE)
+          .set("file");
+      clients
+          .client(inline)
+          .toCompletableFuture()
+          .get()
+          .getBucket("i", StringCodec.INSTANCE)
+          .set("inline");
+      assertEquals(
+          "file",
+          clients
+              .client(inline)
+              .toCompletableFuture()
+              .get()
+              .getBucket("f", StringCodec.INSTANCE)
+              .get());
+      assertEquals(
+          "inline",
+          clients
+              .client(fromFile)
+              .toCompletableFuture()
+              .get()
+              .getBucket("i", StringCodec.INSTANCE)
+              .get());
     } finally {
       testKit.shutdownTestKit();
     }
