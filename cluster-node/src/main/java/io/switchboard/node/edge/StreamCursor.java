@@ -36,9 +36,6 @@ final class StreamCursor {
 
   private record Held(Publication publication, EncodedOnce shared) {}
 
-  /** Smallest read worth making when the buffer is nearly full. */
-  private static final int MIN_FETCH = 32;
-
   private final String stream;
   private final Output out;
   private final int pageSize;
@@ -164,7 +161,7 @@ final class StreamCursor {
     boolean behind = last < knownHead || (replaying && replayFirstOffset < 0);
     if (behind) {
       int room = out.room();
-      if (room < Math.min(pageSize, MIN_FETCH)) {
+      if (room <= 0) {
         deferred = true;
         return;
       }

@@ -168,7 +168,7 @@ public final class GroupEntity
 
   @Override
   public GroupState emptyState() {
-    return GroupState.empty();
+    return GroupState.template();
   }
 
   @Override
@@ -218,20 +218,22 @@ public final class GroupEntity
   public EventHandler<GroupState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(MemberJoined.class, (state, e) -> state.memberJoined(e.sessionId()))
-        .onEvent(MemberLeft.class, (state, e) -> state.memberLeft(e.sessionId()))
+        .onEvent(MemberJoined.class, (state, e) -> state.writable().memberJoined(e.sessionId()))
+        .onEvent(MemberLeft.class, (state, e) -> state.writable().memberLeft(e.sessionId()))
         .onEvent(Published.class, this::applyPublished)
-        .onEvent(LogTrimmed.class, (state, e) -> state.trimmed(e.throughOffset()))
+        .onEvent(LogTrimmed.class, (state, e) -> state.writable().trimmed(e.throughOffset()))
         .build();
   }
 
   private GroupState applyPublished(GroupState state, Published e) {
-    return state.published(
-        e.publication(),
-        e.idempotencyKey(),
-        settings.retentionMaxCount(),
-        settings.idempotencyMaxCount(),
-        settings.idempotencyMaxAge().toMillis());
+    return state
+        .writable()
+        .published(
+            e.publication(),
+            e.idempotencyKey(),
+            settings.retentionMaxCount(),
+            settings.idempotencyMaxCount(),
+            settings.idempotencyMaxAge().toMillis());
   }
 
   private ReplyEffect<Event, GroupState> onAddMember(GroupState state, AddMember cmd) {

@@ -15,6 +15,8 @@ import java.util.Set;
  * never shared outside the entity.
  */
 public final class GroupState {
+  private static final GroupState TEMPLATE = empty();
+
   private final Set<String> members;
   private final RetainedLog log;
   private final LinkedHashMap<String, KeyEntry> recentKeys;
@@ -28,9 +30,22 @@ public final class GroupState {
     this.recentKeys = recentKeys;
   }
 
-  /** The state of a group nobody has used yet. */
+  /** The state of a group nobody has used yet (a fresh, writable instance). */
   public static GroupState empty() {
     return new GroupState(new HashSet<>(), new RetainedLog(), new LinkedHashMap<>());
+  }
+
+  /**
+   * The entity's empty state. Pekko evaluates it once and reuses it when the entity restarts, so it
+   * is never written to: {@link #writable()} hands the first event a fresh copy.
+   */
+  static GroupState template() {
+    return TEMPLATE;
+  }
+
+  /** This state, or a fresh one if this is the shared template. */
+  GroupState writable() {
+    return this == TEMPLATE ? empty() : this;
   }
 
   public long head() {

@@ -243,7 +243,7 @@ public final class SessionEntity
 
   @Override
   public SessionState emptyState() {
-    return SessionState.empty();
+    return SessionState.template();
   }
 
   @Override
@@ -310,15 +310,15 @@ public final class SessionEntity
         .forAnyState()
         .onEvent(
             Started.class,
-            (state, e) -> state.started(e.userId(), e.resumeTokenHash(), e.createdMs()))
-        .onEvent(GroupJoined.class, (state, e) -> state.groupJoined(e.groupId()))
-        .onEvent(GroupLeft.class, (state, e) -> state.groupLeft(e.groupId()))
-        .onEvent(LeaveConfirmed.class, (state, e) -> state.leaveConfirmed(e.groupId()))
+            (state, e) -> state.writable().started(e.userId(), e.resumeTokenHash(), e.createdMs()))
+        .onEvent(GroupJoined.class, (state, e) -> state.writable().groupJoined(e.groupId()))
+        .onEvent(GroupLeft.class, (state, e) -> state.writable().groupLeft(e.groupId()))
+        .onEvent(LeaveConfirmed.class, (state, e) -> state.writable().leaveConfirmed(e.groupId()))
         .onEvent(
             DirectQueued.class,
-            (state, e) -> state.directQueued(e.publication(), settings.inboxMaxCount()))
-        .onEvent(InboxTrimmed.class, (state, e) -> state.inboxTrimmed(e.throughOffset()))
-        .onEvent(Ended.class, (state, e) -> state.ended())
+            (state, e) -> state.writable().directQueued(e.publication(), settings.inboxMaxCount()))
+        .onEvent(InboxTrimmed.class, (state, e) -> state.writable().inboxTrimmed(e.throughOffset()))
+        .onEvent(Ended.class, (state, e) -> state.writable().ended())
         .build();
   }
 
@@ -564,6 +564,14 @@ public final class SessionEntity
       }
     }
     state.pendingLeaves().forEach(this::askLeave);
+    long expired =
+        state
+            .inbox()
+            .lastOffsetBefore(System.currentTimeMillis() - settings.inboxMaxAge().toMillis());
+    if (expired > state.inbox().trimmedThrough()) {
+      // Unacked direct messages past their age: a resuming client is told (Recovery) they are gone.
+      return Effect().persist(new InboxTrimmed(expired)).thenNoReply();
+    }
     return Effect().noReply();
   }
 
@@ -640,7 +648,7 @@ public final class SessionEntity
           .systemActorOf(
               JournalEraser.props(
                   persistenceId().id(), persistence.journalPlugin(), persistence.snapshotPlugin()),
-              "erase-" + sessionId);
+              "erase-" + sessionId + "-" + java.util.UUID.randomUUID());
       passivate();
     }
   }

@@ -41,7 +41,22 @@ public final class SessionState {
     this.inbox = inbox;
   }
 
-  /** A session that was never started. */
+  private static final SessionState TEMPLATE = empty();
+
+  /**
+   * The entity's empty state. Pekko evaluates it once and reuses it when the entity restarts, so it
+   * is never written to: {@link #writable()} hands the first event a fresh copy.
+   */
+  static SessionState template() {
+    return TEMPLATE;
+  }
+
+  /** This state, or a fresh one if this is the shared template. */
+  SessionState writable() {
+    return this == TEMPLATE ? empty() : this;
+  }
+
+  /** A session that was never started (a fresh, writable instance). */
   public static SessionState empty() {
     return new SessionState(
         false,

@@ -340,12 +340,8 @@ class WebSocketIT {
     }
   }
 
-  static void assertSequence(List<Delivery> deliveries, long from, long to) {
-    assertEquals(to - from + 1, deliveries.size(), "count of deliveries " + from + ".." + to);
-    long expected = from;
-    for (Delivery d : deliveries) {
-      assertEquals(expected++, d.getOffset(), "gap-free, in order, no duplicate");
-    }
+  private static void assertSequence(List<Delivery> deliveries, long from, long to) {
+    WebSocketITSupport.assertSequence(deliveries, from, to);
   }
 
   private static long lastOffset(List<Delivery> deliveries) {

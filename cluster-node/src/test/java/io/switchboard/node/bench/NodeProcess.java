@@ -1,0 +1,271 @@
+package io.switchboard.node.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Switchboard node in its own JVM ({@code io.switchboard.node.Main}), on free loopback ports,
+ * configured through system properties (which win over HOCON and environment). Its CPU time and RSS
+ * are read from /proc, its heap through jcmd. Killed on {@link #close()} and by a shutdown hook if
+ * this JVM exits first.
+ */
+final class NodeProcess implements AutoCloseable {
+
+  /** How to start the node. */
+  record Spec(
+      String classpath,
+      String journalPlugin,
+      String snapshotPlugin,
+      List<String> jvmOptions,
+      Path workDir) {}
+
+  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+
+  private final Process process;
+  private final int httpPort;
+  private final int managementPort;
+  private final Path log;
+  private final Thread hook;
+  private final String command;
+
+  private NodeProcess(Process process, int httpPort, int managementPort, Path log, String command) {
+    this.process = process;
+    this.httpPort = httpPort;
+    this.managementPort = managementPort;
+    this.log = log;
+    this.command = command;
+    this.hook = new Thread(this::kill, "bench-node-killer");
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  /** Starts the node and waits until it is ready (or fails within {@code timeout}). */
+  static NodeProcess start(Spec spec, Duration timeout) throws IOException {
+    Set<Integer> taken = new HashSet<>();
+    int http = freePort(taken);
+    int remote = freePort(taken);
+    int management = freePort(taken);
+    Files.createDirectories(spec.workDir());
+    Path logback = spec.workDir().resolve("logback-node.xml");
+    Files.writeString(
+        logback,
+        """
+        <configuration>
+          <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+            <encoder><pattern>%date{ISO8601} %-5level %logger{36} - %msg%n</pattern></encoder>
+          </appender>
+          <logger name="io.switchboard" level="INFO"/>
+          <root level="WARN"><appender-ref ref="OUT"/></root>
+        </configuration>
+        """);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.addAll(spec.jvmOptions());
+    cmd.add("-Dlogback.configurationFile=" + logback);
+    cmd.add("-Dswitchboard.node.host=127.0.0.1");
+    cmd.add("-Dswitchboard.node.port-offset=0");
+    cmd.add("-Dswitchboard.node.seed-nodes=");
+    cmd.add("-Dswitchboard.http.interface=127.0.0.1");
+    cmd.add("-Dswitchboard.http.port=" + http);
+    cmd.add("-Dswitchboard.remote.port=" + remote);
+    cmd.add("-Dswitchboard.management.port=" + management);
+    cmd.add("-Dswitchboard.edge.client-publish=any");
+    cmd.add("-Dswitchboard.edge.frames-per-second=1000000");
+    cmd.add("-Dswitchboard.edge.frame-burst=1000000");
+    cmd.add("-Dswitchboard.persistence.journal-plugin=" + spec.journalPlugin());
+    if (spec.snapshotPlugin() != null && !spec.snapshotPlugin().isEmpty()) {
+      cmd.add("-Dswitchboard.persistence.snapshot-plugin=" + spec.snapshotPlugin());
+    }
+    cmd.add("-Dpekko.persistence.snapshot-store.local.dir=" + spec.workDir().resolve("snapshots"));
+    cmd.add("-cp");
+    cmd.add(spec.classpath());
+    cmd.add("io.switchboard.node.Main");
+    Path log = spec.workDir().resolve("node.log");
+    Process process =
+        new ProcessBuilder(cmd)
+            .directory(spec.workDir().toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    String shown = String.join(" ", cmd).replace(spec.classpath(), "<cluster-node classpath>");
+    NodeProcess node = new NodeProcess(process, http, management, log, shown);
+    try {
+      node.awaitOk("http://127.0.0.1:" + management + "/ready", timeout);
+      node.awaitOk("http://127.0.0.1:" + http + "/", Duration.ofSeconds(30));
+    } catch (RuntimeException | IOException e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  URI wsUri() {
+    return URI.create("ws://127.0.0.1:" + httpPort + "/ws");
+  }
+
+  int managementPort() {
+    return managementPort;
+  }
+
+  Path log() {
+    return log;
+  }
+
+  String command() {
+    return command;
+  }
+
+  /** CPU seconds (user + system) the node used so far. */
+  double cpuSeconds() {
+    return Proc.cpuSeconds(process.pid());
+  }
+
+  /** Resident set size in bytes. */
+  long rssBytes() {
+    return Proc.rssBytes(process.pid());
+  }
+
+  /** Threads of the node process. */
+  int threads() {
+    return Proc.threads(process.pid());
+  }
+
+  /** Runs a full GC in the node and returns the heap in use after it, in bytes (-1: unknown). */
+  long heapUsedAfterGc() {
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = HEAP_USED.matcher(info);
+    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+  }
+
+  /** Runs a jcmd command against the node and returns its output. */
+  String jcmd(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+    cmd.add(Long.toString(process.pid()));
+    cmd.addAll(List.of(args));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      byte[] out;
+      try (InputStream in = p.getInputStream()) {
+        out = in.readAllBytes();
+      }
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+      return new String(out, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "jcmd failed: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "jcmd interrupted";
+    }
+  }
+
+  /** The last lines of the node's log (for failures). */
+  String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | UncheckedIOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  private void awaitOk(String url, Duration timeout) throws IOException {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException(
+            "node exited with "
+                + process.exitValue()
+                + " before "
+                + url
+                + "; log:\n"
+                + logTail(40));
+      }
+      try {
+        HttpResponse<Void> response =
+            client.send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+      Pause.millis(200);
+    }
+    throw new IOException("no 200 from " + url + " within " + timeout + "; log:\n" + logTail(40));
+  }
+
+  /** Stops the node: SIGTERM (graceful leave), then SIGKILL after 15 s. */
+  @Override
+  public void close() {
+    kill();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // already shutting down
+    }
+  }
+
+  private void kill() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int freePort(Set<Integer> taken) throws IOException {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        int port = socket.getLocalPort();
+        if (taken.add(port)) {
+          return port;
+        }
+      }
+    }
+    throw new IOException("no free port");
+  }
+}
