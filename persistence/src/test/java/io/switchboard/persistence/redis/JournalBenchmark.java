@@ -30,7 +30,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * same run. Starts its own Redis (appendfsync everysec). Not a test; run with
  *
  * <pre>
- * mvn -pl persistence exec:java -Dexec.classpathScope=test \
+ * mvn -q -pl persistence test-compile exec:java -Dexec.classpathScope=test \
  *   -Dexec.mainClass=io.switchboard.persistence.redis.JournalBenchmark
  * </pre>
  *
