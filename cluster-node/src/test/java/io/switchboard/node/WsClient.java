@@ -83,6 +83,16 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** Sends a frame unless the node has closed the connection; false if it has. */
+  public boolean trySend(ClientFrame frame) {
+    try {
+      send(frame);
+      return true;
+    } catch (java.util.concurrent.CompletionException closedByNode) {
+      return false;
+    }
+  }
+
   public void sendRawBinary(byte[] bytes) {
     socket.sendBinary(ByteBuffer.wrap(bytes), true).join();
   }

@@ -12,12 +12,15 @@ import io.switchboard.protocol.v1.ServerFrame;
  */
 interface Transport {
 
-  /** Queues a frame; false when the buffer is full. */
+  /**
+   * Queues a control frame or an answer; it may use a small headroom beyond the capacity, so that a
+   * buffer filled with deliveries does not refuse a Ping. False when even the headroom is full.
+   */
   boolean send(ServerFrame frame);
 
   /**
    * Queues a delivery, reusing {@code shared} encodings computed for other sockets when given;
-   * false when the buffer is full.
+   * false when the capacity is reached.
    */
   boolean sendDelivery(String stream, Publication publication, EncodedOnce shared);
 

@@ -25,8 +25,8 @@ import org.apache.pekko.util.ByteString;
  */
 final class WebSocketTransport implements Transport {
 
-  /** Room kept beyond the capacity for close and error frames. */
-  private static final int HEADROOM = 16;
+  /** Room kept beyond the capacity for control frames, answers and the final Close. */
+  private static final int HEADROOM = 64;
 
   private final BoundedSourceQueue<Message> queue;
   private final UniqueKillSwitch killSwitch;
@@ -64,9 +64,15 @@ final class WebSocketTransport implements Transport {
 
   @Override
   public boolean send(ServerFrame frame) {
-    return offer(encode(frame));
+    // Control frames and answers may use the headroom (all but the slot kept for Close): a full
+    // buffer of deliveries (e.g. a replay) must not turn a Ping into a slow-consumer close.
+    if (queue.size() >= capacity + HEADROOM - 1) {
+      return false;
+    }
+    return queue.offer(encode(frame)) != QueueOfferResult.dropped();
   }
 
+  /** Deliveries are bounded by the capacity; the headroom stays free for control frames. */
   @Override
   public boolean sendDelivery(String stream, Publication publication, EncodedOnce shared) {
     if (shared == null) {
