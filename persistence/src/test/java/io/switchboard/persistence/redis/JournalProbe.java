@@ -37,6 +37,21 @@ final class JournalProbe {
     this.journal = Persistence.get(system).journalFor(PLUGIN_ID, ConfigFactory.empty());
   }
 
+  /**
+   * Waits until the journal answers (its Redis client has connected), so that a slow start on a
+   * loaded machine does not count against the operation timeout of a test's first call.
+   */
+  void awaitReady() {
+    new TestKit(system)
+        .awaitAssert(
+            Duration.ofSeconds(20),
+            () -> {
+              replay(1, 1, 1, "readiness-probe")
+                  .expectMsgClass(Duration.ofSeconds(5), JournalProtocol.RecoverySuccess.class);
+              return null;
+            });
+  }
+
   static PersistentRepr repr(String persistenceId, long sequenceNr, Object payload, String uuid) {
     return PersistentRepr.apply(payload, sequenceNr, persistenceId, "", false, null, uuid);
   }

@@ -23,6 +23,7 @@ import org.apache.pekko.persistence.SnapshotMetadata;
 import org.apache.pekko.persistence.SnapshotProtocol;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.testkit.javadsl.TestKit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,6 +43,11 @@ class RedisClusterTest {
   @JUnit5TestKit
   final ActorTestKit testKit =
       new JUnit5TestKitBuilder().withCustomConfig(TestConfig.forServer(redis)).build();
+
+  @BeforeAll
+  void awaitRedis() {
+    new JournalProbe(testKit.system().classicSystem()).awaitReady();
+  }
 
   @Test
   void writesManyPersistenceIdsWithOneScriptCallEachAndReplaysThem() {

@@ -26,6 +26,7 @@ import org.apache.pekko.persistence.DeleteMessagesSuccess;
 import org.apache.pekko.persistence.JournalProtocol;
 import org.apache.pekko.persistence.PersistentRepr;
 import org.apache.pekko.testkit.javadsl.TestKit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -46,6 +47,11 @@ class RedisJournalTest {
   @JUnit5TestKit
   final ActorTestKit testKit =
       new JUnit5TestKitBuilder().withCustomConfig(TestConfig.forServer(redis)).build();
+
+  @BeforeAll
+  void awaitRedis() {
+    new JournalProbe(testKit.system().classicSystem()).awaitReady();
+  }
 
   private JournalProbe journal;
   private String pid;

@@ -26,6 +26,7 @@ import org.apache.pekko.persistence.SnapshotMetadata;
 import org.apache.pekko.persistence.SnapshotProtocol;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.testkit.javadsl.TestKit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -49,6 +50,11 @@ class RedisSnapshotStoreTest {
   @JUnit5TestKit
   final ActorTestKit testKit =
       new JUnit5TestKitBuilder().withCustomConfig(TestConfig.forServer(redis)).build();
+
+  @BeforeAll
+  void awaitRedis() {
+    new JournalProbe(testKit.system().classicSystem()).awaitReady();
+  }
 
   private ActorRef store;
   private TestKit sender;

@@ -16,6 +16,10 @@ final class TestConfig {
   static Config forServer(RedisServerExtension redis) {
     return ConfigFactory.parseString(
             """
+            # generous defaults for expectations, so that a loaded machine slows tests down
+            # instead of failing them; timing assertions use explicit bounds
+            pekko.test.single-expect-default = 10s
+            pekko.actor.testkit.typed.single-expect-default = 10s
             pekko.persistence.publish-plugin-commands = on
             pekko.actor.serializers.switchboard-test = "io.switchboard.persistence.redis.TestSerializer"
             pekko.actor.serialization-bindings {
