@@ -524,7 +524,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         return;
       }
       case JOINED -> {
-        if (!streams.containsKey(groupId)) {
+        // A Join sent just before counts: frames of one client take effect in order.
+        if (!streams.containsKey(groupId) && !joining.contains(groupId)) {
           send(ServerFrames.error(frameId, ErrorCode.NOT_A_MEMBER, "join the group first"));
           return;
         }
