@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
@@ -58,6 +59,11 @@ public final class Guardian {
                   });
 
           PekkoManagement.get(system).start();
+          if (node.usesBootstrap()) {
+            // Finds the other nodes through Pekko Discovery (Kubernetes API, DNS, config) and
+            // joins or forms the cluster; seed nodes are not used.
+            ClusterBootstrap.get(system).start();
+          }
           Route route =
               Directives.concat(
                   WebSocketRoutes.create(system, edge, connections),

@@ -69,15 +69,26 @@ public final class Main {
   static Config withDerivedPekkoSettings(Config config) {
     NodeSettings node = NodeSettings.create(config);
     Config sb = config.getConfig("switchboard");
-    Map<String, Object> derived =
-        Map.of(
-            "pekko.remote.artery.canonical.hostname", node.host(),
-            "pekko.remote.artery.canonical.port", node.remotePort(),
-            "pekko.management.http.hostname", node.host(),
-            "pekko.management.http.port", node.managementPort(),
-            "pekko.cluster.seed-nodes", node.seedAddresses(),
-            "pekko.persistence.journal.plugin", sb.getString("persistence.journal-plugin"),
-            "pekko.persistence.snapshot-store.plugin", sb.getString("persistence.snapshot-plugin"));
+    Map<String, Object> derived = new HashMap<>();
+    derived.put("pekko.remote.artery.canonical.hostname", node.host());
+    derived.put("pekko.remote.artery.canonical.port", node.remotePort());
+    derived.put("pekko.management.http.hostname", node.host());
+    derived.put("pekko.management.http.bind-hostname", node.managementInterface());
+    derived.put("pekko.management.http.port", node.managementPort());
+    derived.put("pekko.persistence.journal.plugin", sb.getString("persistence.journal-plugin"));
+    derived.put(
+        "pekko.persistence.snapshot-store.plugin", sb.getString("persistence.snapshot-plugin"));
+    if (node.usesBootstrap()) {
+      String discovery = "pekko.management.cluster.bootstrap.contact-point-discovery.";
+      derived.put("pekko.cluster.seed-nodes", java.util.List.of());
+      derived.put(discovery + "service-name", node.serviceName());
+      derived.put(discovery + "discovery-method", node.discoveryMethod());
+      derived.put(discovery + "required-contact-point-nr", node.requiredContactPoints());
+      derived.put(
+          "pekko.management.cluster.bootstrap.contact-point.fallback-port", node.managementPort());
+    } else {
+      derived.put("pekko.cluster.seed-nodes", node.seedAddresses());
+    }
     return ConfigFactory.parseMap(derived).withFallback(config).resolve();
   }
 }

@@ -2,6 +2,7 @@ package io.switchboard.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.switchboard.node.config.NodeSettings;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.session.SessionEntity;
 import java.io.IOException;
@@ -53,10 +54,12 @@ public final class TestNode implements AutoCloseable {
                       """
                           .formatted(http, freePort(), management, snapshots)))
               .withFallback(ConfigFactory.load());
+      // Overrides may choose the ports: wait on the ones in effect.
+      NodeSettings effective = NodeSettings.create(config.resolve());
       ActorSystem<Void> system = Main.start(config);
-      TestNode node = new TestNode(system, http);
-      node.awaitOk("http://127.0.0.1:" + management + "/ready");
-      node.awaitOk("http://127.0.0.1:" + http + "/");
+      TestNode node = new TestNode(system, effective.httpPort());
+      node.awaitOk("http://127.0.0.1:" + effective.managementPort() + "/ready");
+      node.awaitOk("http://127.0.0.1:" + effective.httpPort() + "/");
       return node;
     } catch (IOException e) {
       throw new IllegalStateException(e);
@@ -127,7 +130,8 @@ public final class TestNode implements AutoCloseable {
     system.getWhenTerminated().toCompletableFuture().join();
   }
 
-  static int freePort() throws IOException {
+  /** A free loopback port (for tests that choose a node's ports themselves). */
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }

@@ -11,7 +11,14 @@ public record NodeSettings(
     int httpPort,
     int remotePort,
     int managementPort,
-    List<String> seedNodes) {
+    String managementInterface,
+    List<String> seedNodes,
+    String discoveryMethod,
+    String serviceName,
+    int requiredContactPoints) {
+
+  /** The discovery method that uses {@link #seedNodes} instead of cluster bootstrap. */
+  public static final String SEED_NODES = "seed-nodes";
 
   /** Name of the actor system; every node of a cluster uses the same one. */
   public static final String SYSTEM_NAME = "switchboard";
@@ -31,7 +38,18 @@ public record NodeSettings(
         sb.getInt("http.port") + offset,
         sb.getInt("remote.port") + offset,
         sb.getInt("management.port") + offset,
-        seeds);
+        sb.getString("management.interface").isBlank()
+            ? sb.getString("node.host")
+            : sb.getString("management.interface"),
+        seeds,
+        sb.getString("discovery.method"),
+        sb.getString("discovery.service-name"),
+        sb.getInt("discovery.required-contact-points"));
+  }
+
+  /** Whether the node finds the cluster through Pekko Management cluster bootstrap. */
+  public boolean usesBootstrap() {
+    return !SEED_NODES.equals(discoveryMethod);
   }
 
   /** Seed node addresses in Pekko's form; this node itself when none are configured. */
