@@ -25,10 +25,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 public final class TestNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final int httpPort;
+  private final int managementPort;
 
-  private TestNode(ActorSystem<Void> system, int httpPort) {
+  private TestNode(ActorSystem<Void> system, int httpPort, int managementPort) {
     this.system = system;
     this.httpPort = httpPort;
+    this.managementPort = managementPort;
   }
 
   /** Starts a single-node cluster with {@code overrides} (HOCON) over the test defaults. */
@@ -57,7 +59,7 @@ public final class TestNode implements AutoCloseable {
       // Overrides may choose the ports: wait on the ones in effect.
       NodeSettings effective = NodeSettings.create(config.resolve());
       ActorSystem<Void> system = Main.start(config);
-      TestNode node = new TestNode(system, effective.httpPort());
+      TestNode node = new TestNode(system, effective.httpPort(), effective.managementPort());
       node.awaitOk("http://127.0.0.1:" + effective.managementPort() + "/ready");
       node.awaitOk("http://127.0.0.1:" + effective.httpPort() + "/");
       return node;
@@ -72,6 +74,11 @@ public final class TestNode implements AutoCloseable {
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /** Port of health checks, cluster HTTP and /metrics. */
+  public int managementPort() {
+    return managementPort;
   }
 
   /** The node's WebSocket URI. */

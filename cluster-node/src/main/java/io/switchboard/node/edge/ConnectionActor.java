@@ -3,6 +3,7 @@ package io.switchboard.node.edge;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
+import io.switchboard.node.metrics.NodeMetrics;
 import io.switchboard.node.session.SessionEntity;
 import io.switchboard.node.stream.EncodedOnce;
 import io.switchboard.node.stream.Page;
@@ -134,6 +135,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private final ActorRef<FanoutRegistryActor.Command> fanouts;
   private final ClusterSharding sharding;
   private final RateLimiter rateLimiter;
+  private final NodeMetrics metrics;
   private final Map<String, StreamCursor> streams = new HashMap<>();
   private final Set<String> joining = new HashSet<>();
   private final List<InboundFrames.Decoded> stash = new ArrayList<>();
@@ -161,6 +163,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     this.nodeName = nodeName;
     this.fanouts = fanouts;
     this.sharding = ClusterSharding.get(context.getSystem());
+    this.metrics = NodeMetrics.get(context.getSystem());
+    metrics.connections.increment();
     this.rateLimiter = new RateLimiter(settings.framesPerSecond(), settings.frameBurst());
     timers.startSingleTimer(Tick.CONNECT_TIMEOUT, settings.connectTimeout());
     timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
@@ -193,6 +197,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   // ---- inbound frames
 
   private Behavior<Socket.Command> onInboundFrame(InboundFrame frame) {
+    metrics.framesIn.increment();
     lastInboundNanos = System.nanoTime();
     if (phase != Phase.CLOSING) {
       if (!rateLimiter.tryAcquire()) {
@@ -617,6 +622,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onPageArrived(PageArrived arrived) {
+    metrics.replayed.add(arrived.page().items().size());
     StreamCursor cursor = streams.get(arrived.stream());
     if (cursor != null && phase == Phase.LIVE) {
       cursor.onPage(arrived.page());
@@ -643,7 +649,13 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   @Override
   public void deliver(String stream, Publication publication, EncodedOnce shared) {
-    if (phase == Phase.LIVE && !transport.sendDelivery(stream, publication, shared)) {
+    if (phase != Phase.LIVE) {
+      return;
+    }
+    if (transport.sendDelivery(stream, publication, shared)) {
+      metrics.deliveries.increment();
+      metrics.framesOut.increment();
+    } else {
       closeWith(CloseCode.SLOW_CONSUMER, "outbound buffer full");
     }
   }
@@ -755,6 +767,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         .getLog()
         .debug("Connection of session [{}] closing: {} {}", sessionId, code, reason);
     phase = Phase.CLOSING;
+    if (code == CloseCode.SLOW_CONSUMER.code()) {
+      metrics.slowConsumerCloses.increment();
+    }
     transport.sendUrgent(ServerFrames.close(code, reason));
     transport.complete();
     timers.cancel(Tick.HEARTBEAT);
@@ -763,12 +778,21 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private void send(ServerFrame frame) {
-    if (phase != Phase.CLOSING && !transport.send(frame)) {
+    if (phase == Phase.CLOSING) {
+      return;
+    }
+    if (!transport.send(frame)) {
       closeWith(CloseCode.SLOW_CONSUMER, "outbound buffer full");
+      return;
+    }
+    metrics.framesOut.increment();
+    if (frame.hasError()) {
+      metrics.framesRefused.increment();
     }
   }
 
   private Behavior<Socket.Command> onPostStop() {
+    metrics.connections.decrement();
     if (sessionId != null && !sessionOver && (phase == Phase.LIVE || phase == Phase.CLOSING)) {
       session().tell(new SessionEntity.Detach(getContext().getSelf()));
     }

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.switchboard.node.ClusterMessage;
 import io.switchboard.node.config.GroupSettings;
 import io.switchboard.node.config.PersistenceSettings;
+import io.switchboard.node.metrics.NodeMetrics;
 import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
 import java.time.Duration;
@@ -146,6 +147,7 @@ public final class GroupEntity
   private final ActorContext<Command> context;
   private final Set<ActorRef<GroupFanoutActor.Command>> fanouts = new HashSet<>();
   private final Map<String, Long> cursors = new HashMap<>();
+  private final NodeMetrics metrics;
   private long lastActivityMs = System.currentTimeMillis();
 
   private GroupEntity(
@@ -163,6 +165,7 @@ public final class GroupEntity
     this.persistence = persistence;
     this.shard = shard;
     this.context = context;
+    this.metrics = NodeMetrics.get(context.getSystem());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.trimInterval());
   }
 
@@ -267,9 +270,15 @@ public final class GroupEntity
       return Effect().reply(cmd.replyTo(), StatusReply.success(new Receipt(earlier.get(), true)));
     }
     Publication publication = new Publication(state.head() + 1, cmd.payload(), now);
+    long started = System.nanoTime();
     return Effect()
         .persist(new Published(publication, cmd.idempotencyKey()))
-        .thenRun(s -> fanOut(publication))
+        .thenRun(
+            s -> {
+              metrics.journalWrite.recordNanos(System.nanoTime() - started);
+              metrics.publications.increment();
+              fanOut(publication);
+            })
         .thenReply(
             cmd.replyTo(), s -> StatusReply.success(new Receipt(publication.offset(), false)));
   }
