@@ -1,5 +1,6 @@
 package io.switchboard.node;
 
+import io.switchboard.node.backend.Backends;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.config.GroupSettings;
 import io.switchboard.node.config.NodeSettings;
@@ -10,6 +11,7 @@ import io.switchboard.node.edge.WebSocketRoutes;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.session.SessionEntity;
+import io.switchboard.node.user.UserEntity;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -42,6 +44,9 @@ public final class Guardian {
           SessionEntity.init(system, SessionSettings.create(config), persistence);
           GroupSettings groups = GroupSettings.create(config);
           GroupEntity.init(system, groups, persistence);
+          UserEntity.init(system, persistence);
+          // The backend registry of this node: routes browser requests to Serve workers.
+          Backends.get(system);
 
           ActorRef<FanoutRegistryActor.Command> fanouts =
               ctx.spawn(FanoutRegistryActor.create(groups.fanoutRefreshInterval()), "fanouts");

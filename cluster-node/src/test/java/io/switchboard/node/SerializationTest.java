@@ -143,7 +143,10 @@ class SerializationTest {
         new SessionEntity.SendDirect(BINARY, ref()),
         new SessionEntity.ReadInbox(1, 50, ref()),
         new SessionEntity.End("bye", 4001, ref()),
-        new SessionEntity.Inspect(ref()));
+        new SessionEntity.Inspect(ref()),
+        new SessionEntity.AskClient(
+            new Socket.Ask("GET", "/q", Map.of("h", "v"), BINARY, 500, ref())),
+        new SessionEntity.NotifySocket(new Socket.Membership("room-1", true, 7)));
   }
 
   @Test

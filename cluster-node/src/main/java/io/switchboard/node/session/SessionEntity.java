@@ -9,6 +9,7 @@ import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.node.stream.StreamNames;
+import io.switchboard.node.user.UserEntity;
 import io.switchboard.protocol.CloseCode;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -111,6 +112,18 @@ public final class SessionEntity
 
   /** Asks for the session's state (presence, diagnostics, tests). */
   public record Inspect(ActorRef<Info> replyTo) implements Command {}
+
+  /**
+   * Passes a request to the attached socket (the backend API's Ask), which answers it; without a
+   * socket it fails at once with {@link Socket#ASK_NOT_ATTACHED}. Not journaled.
+   */
+  public record AskClient(Socket.Ask ask) implements Command {}
+
+  /**
+   * Tells the attached socket, if any, of a membership change a backend made with JoinGroup or
+   * LeaveGroup (sockets learn their own changes from the replies). Not answered.
+   */
+  public record NotifySocket(Socket.Membership change) implements Command {}
 
   record GroupConfirmed(String groupId, GroupEntity.Membership membership) implements Command {}
 
@@ -301,6 +314,8 @@ public final class SessionEntity
         .onCommand(DetachTimeout.class, this::onDetachTimeout)
         .onCommand(Maintain.class, this::onMaintain)
         .onCommand(Inspect.class, this::onInspect)
+        .onCommand(AskClient.class, this::onAskClient)
+        .onCommand(NotifySocket.class, this::onNotifySocket)
         .build();
   }
 
@@ -327,6 +342,8 @@ public final class SessionEntity
       timers.startSingleTimer(DetachTimeout.INSTANCE, settings.detachedTimeout());
       state.groups().forEach(this::askJoin);
       state.pendingLeaves().forEach(this::askLeave);
+      // The user index may have missed the start (a crash between the two writes); idempotent.
+      UserEntity.sessionStarted(sharding, state.userId(), sessionId);
     } else if (state.isEnded()) {
       state.pendingLeaves().forEach(this::askLeave);
       finishIfDone(state);
@@ -342,6 +359,7 @@ public final class SessionEntity
     return Effect()
         .persist(new Started(cmd.userId(), cmd.resumeTokenHash(), System.currentTimeMillis()))
         .thenRun(s -> attach(cmd.socket()))
+        .thenRun(s -> UserEntity.sessionStarted(sharding, s.userId(), sessionId))
         .thenReply(cmd.replyTo(), s -> StatusReply.success(attachedReply(s)));
   }
 
@@ -388,6 +406,7 @@ public final class SessionEntity
 
   private ReplyEffect<Event, SessionState> onJoinGroup(SessionState state, JoinGroup cmd) {
     if (!state.isActive()) {
+      passivateIfNeverStarted(state); // the backend API may name sessions that never existed
       return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
     }
     pendingJoins.computeIfAbsent(cmd.groupId(), g -> new ArrayList<>()).add(cmd.replyTo());
@@ -500,6 +519,7 @@ public final class SessionEntity
 
   private ReplyEffect<Event, SessionState> onSendDirect(SessionState state, SendDirect cmd) {
     if (!state.isActive()) {
+      passivateIfNeverStarted(state); // the backend API may name sessions that never existed
       return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
     }
     Publication publication =
@@ -541,6 +561,7 @@ public final class SessionEntity
                 attached.tell(new Socket.Close(cmd.closeCode(), cmd.reason()));
               }
               s.pendingLeaves().forEach(this::askLeave);
+              UserEntity.sessionEnded(sharding, s.userId(), sessionId);
               finishIfDone(s);
             })
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
@@ -588,6 +609,25 @@ public final class SessionEntity
                 attached != null,
                 state.inbox().head(),
                 state.inbox().firstOffset()));
+  }
+
+  private ReplyEffect<Event, SessionState> onAskClient(SessionState state, AskClient cmd) {
+    if (!state.isActive()) {
+      passivateIfNeverStarted(state);
+      cmd.ask().replyTo().tell(StatusReply.error(NOT_FOUND));
+    } else if (attached == null) {
+      cmd.ask().replyTo().tell(StatusReply.error(Socket.ASK_NOT_ATTACHED));
+    } else {
+      attached.tell(cmd.ask());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onNotifySocket(SessionState state, NotifySocket cmd) {
+    if (attached != null && state.isActive()) {
+      attached.tell(cmd.change());
+    }
+    return Effect().noReply();
   }
 
   private void attach(ActorRef<Socket.Command> socket) {

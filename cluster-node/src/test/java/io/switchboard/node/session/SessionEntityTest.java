@@ -15,6 +15,7 @@ import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.node.stream.StreamNames;
+import io.switchboard.node.user.UserEntity;
 import io.switchboard.protocol.CloseCode;
 import io.switchboard.protocol.v1.events.SessionEvent;
 import java.time.Duration;
@@ -126,6 +127,7 @@ class SessionEntityTest {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     eventually(() -> assertEquals(MemberStatus.up(), cluster.selfMember().status()));
     GroupEntity.init(testKit.system(), GROUPS, PERSISTENCE);
+    UserEntity.init(testKit.system(), PERSISTENCE); // sessions index themselves by user
     sharding = ClusterSharding.get(testKit.system());
   }
 

@@ -1,0 +1,197 @@
+package io.switchboard.node.user;
+
+import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.config.PersistenceSettings;
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.EventAdapter;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * The current sessions of one user. Sharded by user id, event-sourced (an index that forgot a
+ * session after a rebalance would make an acknowledged Send miss it). Sessions add themselves when
+ * they start (and again when they recover) and remove themselves when they end; both are
+ * idempotent. A removal lost with a crashed node leaves a stale id behind, which the API drops when
+ * the session answers that it does not exist. Stops itself when it indexes no session.
+ *
+ * <p>Anonymous connections (no user id, or {@value #ANONYMOUS}) are not indexed: one entity would
+ * otherwise hold every anonymous session of the cluster.
+ */
+public final class UserEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        UserEntity.Command, UserEntity.Event, UserState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "User");
+
+  /** The user id of connections that were not authenticated (see WebSocketRoutes). */
+  public static final String ANONYMOUS = "anonymous";
+
+  /** Everything a user entity accepts. */
+  public sealed interface Command extends ClusterMessage {}
+
+  /** A session of this user started or recovered (idempotent, not answered). */
+  public record AddSession(String sessionId) implements Command {}
+
+  /** A session of this user ended or was found gone (idempotent, not answered). */
+  public record RemoveSession(String sessionId) implements Command {}
+
+  /** Asks for the user's current sessions. */
+  public record GetSessions(ActorRef<Sessions> replyTo) implements Command {}
+
+  /** The answer to GetSessions, oldest session first. */
+  public record Sessions(String userId, List<String> sessionIds) implements ClusterMessage {}
+
+  /** What a user entity journals. */
+  public sealed interface Event {}
+
+  public record SessionAdded(String sessionId) implements Event {}
+
+  public record SessionRemoved(String sessionId) implements Event {}
+
+  /** Whether sessions of {@code userId} are indexed (not anonymous). */
+  public static boolean isIndexed(String userId) {
+    return userId != null && !userId.isBlank() && !ANONYMOUS.equals(userId);
+  }
+
+  /** Tells the user's entity that a session started; a no-op for anonymous users. */
+  public static void sessionStarted(ClusterSharding sharding, String userId, String sessionId) {
+    if (isIndexed(userId)) {
+      sharding.entityRefFor(ENTITY_KEY, userId).tell(new AddSession(sessionId));
+    }
+  }
+
+  /** Tells the user's entity that a session ended; a no-op for anonymous users. */
+  public static void sessionEnded(ClusterSharding sharding, String userId, String sessionId) {
+    if (isIndexed(userId)) {
+      sharding.entityRefFor(ENTITY_KEY, userId).tell(new RemoveSession(sessionId));
+    }
+  }
+
+  /** Registers the entity type with cluster sharding on this node. */
+  public static void init(ActorSystem<?> system, PersistenceSettings persistence) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), persistence, ctx.getShard())));
+  }
+
+  /** The behavior of one user; {@code shard} (null outside sharding) stops it when empty. */
+  public static Behavior<Command> create(
+      String userId,
+      PersistenceSettings persistence,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> new UserEntity(userId, persistence, shard, ctx));
+  }
+
+  private final String userId;
+  private final PersistenceSettings persistence;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final ActorContext<Command> context;
+
+  private UserEntity(
+      String userId,
+      PersistenceSettings persistence,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      ActorContext<Command> context) {
+    super(
+        PersistenceId.of(ENTITY_KEY.name(), userId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    this.userId = userId;
+    this.persistence = persistence;
+    this.shard = shard;
+    this.context = context;
+  }
+
+  @Override
+  public UserState emptyState() {
+    return UserState.EMPTY;
+  }
+
+  @Override
+  public String journalPluginId() {
+    return persistence.journalPlugin();
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return persistence.snapshotPlugin();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
+  }
+
+  @Override
+  public EventAdapter<Event, ?> eventAdapter() {
+    return new UserEventCodec.Events();
+  }
+
+  @Override
+  public SnapshotAdapter<UserState> snapshotAdapter() {
+    return new UserEventCodec.Snapshots();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, UserState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(AddSession.class, this::onAddSession)
+        .onCommand(RemoveSession.class, this::onRemoveSession)
+        .onCommand(GetSessions.class, this::onGetSessions)
+        .build();
+  }
+
+  @Override
+  public EventHandler<UserState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(SessionAdded.class, (state, e) -> state.withSession(e.sessionId()))
+        .onEvent(SessionRemoved.class, (state, e) -> state.withoutSession(e.sessionId()))
+        .build();
+  }
+
+  private ReplyEffect<Event, UserState> onAddSession(UserState state, AddSession cmd) {
+    if (state.has(cmd.sessionId())) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new SessionAdded(cmd.sessionId())).thenNoReply();
+  }
+
+  private ReplyEffect<Event, UserState> onRemoveSession(UserState state, RemoveSession cmd) {
+    if (!state.has(cmd.sessionId())) {
+      passivateIfEmpty(state);
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new SessionRemoved(cmd.sessionId()))
+        .thenRun(this::passivateIfEmpty)
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, UserState> onGetSessions(UserState state, GetSessions cmd) {
+    passivateIfEmpty(state);
+    return Effect().reply(cmd.replyTo(), new Sessions(userId, state.sessionIds()));
+  }
+
+  private void passivateIfEmpty(UserState state) {
+    if (state.sessionIds().isEmpty() && shard != null) {
+      context.getLog().debug("User [{}] has no session, passivating", userId);
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
+  }
+}
