@@ -1,8 +1,11 @@
 package io.switchboard.node;
 
+import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.backend.Backends;
+import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.config.GroupSettings;
+import io.switchboard.node.config.LimitSettings;
 import io.switchboard.node.config.NodeSettings;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.config.SessionSettings;
@@ -12,7 +15,10 @@ import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.session.SessionEntity;
 import io.switchboard.node.user.UserEntity;
+import io.switchboard.persistence.redis.RedisClients;
+import io.switchboard.persistence.redis.RedisSettings;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,6 +29,7 @@ import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.redisson.api.RedissonClient;
 
 /**
  * The root of a node: registers the sharded entities, starts the node-local registries (fan-out,
@@ -51,8 +58,10 @@ public final class Guardian {
           ActorRef<FanoutRegistryActor.Command> fanouts =
               ctx.spawn(FanoutRegistryActor.create(groups.fanoutRefreshInterval()), "fanouts");
           String nodeName = node.host() + ":" + node.httpPort();
+          Gatekeeper gate = gatekeeper(system, edge);
           ActorRef<ConnectionRegistryActor.Command> connections =
-              ctx.spawn(ConnectionRegistryActor.create(edge, nodeName, fanouts), "connections");
+              ctx.spawn(
+                  ConnectionRegistryActor.create(edge, nodeName, fanouts, gate), "connections");
 
           CoordinatedShutdown.get(system)
               .addTask(
@@ -71,7 +80,7 @@ public final class Guardian {
           }
           Route route =
               Directives.concat(
-                  WebSocketRoutes.create(system, edge, connections),
+                  WebSocketRoutes.create(system, edge, connections, gate),
                   Directives.pathSingleSlash(
                       () ->
                           Directives.complete(
@@ -79,5 +88,20 @@ public final class Guardian {
           HttpServer.start(system, node, route);
           return Behaviors.empty();
         });
+  }
+
+  /** Auth and per-user limits; the limits count in Redis when the node has one. */
+  private static Gatekeeper gatekeeper(ActorSystem<?> system, EdgeSettings edge) {
+    var config = system.settings().config();
+    RedisSettings redis = RedisSettings.create(config.getConfig(RedisSettings.DEFAULT_PATH));
+    CompletionStage<RedissonClient> client =
+        redis.hasAddress() ? RedisClients.get(system).client(redis) : null;
+    return Gatekeeper.create(
+        system,
+        AuthSettings.create(config),
+        LimitSettings.create(config),
+        edge,
+        client,
+        redis.keyPrefix());
   }
 }

@@ -19,8 +19,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
- * A real node in this JVM for end-to-end tests: free loopback ports, in-memory journal, the given
- * settings on top of the defaults. Waits until the HTTP endpoint answers.
+ * A real node in this JVM for end-to-end tests: free loopback ports, in-memory journal, anonymous
+ * auth (overrides may set {@code switchboard.auth.mode = jwt}), the given settings on top of the
+ * defaults. Waits until the HTTP endpoint answers.
  */
 public final class TestNode implements AutoCloseable {
   private final ActorSystem<Void> system;
@@ -50,6 +51,8 @@ public final class TestNode implements AutoCloseable {
                       switchboard.remote.port = %d
                       switchboard.management.port = %d
                       switchboard.node.seed-nodes = ""
+                      # Tests that are not about auth run in the documented opt-in anonymous mode.
+                      switchboard.auth.mode = anonymous
                       switchboard.persistence.journal-plugin = "pekko.persistence.journal.inmem"
                       switchboard.persistence.snapshot-plugin = "pekko.persistence.snapshot-store.local"
                       pekko.persistence.snapshot-store.local.dir = "%s"

@@ -1,5 +1,10 @@
 package io.switchboard.node.edge;
 
+import io.switchboard.node.auth.Gatekeeper;
+import io.switchboard.node.auth.Identity;
+import io.switchboard.node.auth.InterceptorChain;
+import io.switchboard.node.auth.Rejection;
+import io.switchboard.node.auth.TokenVerifier;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
@@ -22,13 +27,19 @@ import io.switchboard.protocol.v1.Pong;
 import io.switchboard.protocol.v1.Published;
 import io.switchboard.protocol.v1.Recovery;
 import io.switchboard.protocol.v1.ServerFrame;
+import io.switchboard.protocol.v1.TokenExpiring;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -95,12 +106,18 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   private record PageFailed(String stream) implements Socket.Command {}
 
+  /** The answer to this connection's request for a slot among its user's connections. */
+  private record SlotAnswered(ClientFrame hello, String userId, boolean granted)
+      implements Socket.Command {}
+
   private enum Tick implements Socket.Command {
     HEARTBEAT,
     CONNECT_TIMEOUT,
     REANNOUNCE,
     ROOM_CHECK,
-    CLOSE_GRACE_OVER
+    CLOSE_GRACE_OVER,
+    TOKEN_EXPIRING,
+    TOKEN_EXPIRED
   }
 
   private enum Phase {
@@ -112,10 +129,14 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   private static final int MAX_STASHED = 64;
 
-  /** A connection for a user authenticated at the upgrade, speaking over {@code transport}. */
+  /**
+   * A connection speaking over {@code transport}, for {@code identity} as proven at the upgrade
+   * ({@link Identity#UNAUTHENTICATED} when its token is to come in Connect or Resume).
+   */
   public static Behavior<Socket.Command> create(
       Transport transport,
-      String userId,
+      Identity identity,
+      Gatekeeper gate,
       EdgeSettings settings,
       String nodeName,
       ActorRef<FanoutRegistryActor.Command> fanouts) {
@@ -124,18 +145,20 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
             Behaviors.withTimers(
                 timers ->
                     new ConnectionActor(
-                        ctx, timers, transport, userId, settings, nodeName, fanouts)));
+                        ctx, timers, transport, identity, gate, settings, nodeName, fanouts)));
   }
 
   private final TimerScheduler<Socket.Command> timers;
   private final Transport transport;
-  private final String userId;
+  private final Gatekeeper gate;
+  private final InterceptorChain interceptors;
+  private final String connectionId = UUID.randomUUID().toString();
   private final EdgeSettings settings;
   private final String nodeName;
   private final ActorRef<FanoutRegistryActor.Command> fanouts;
   private final ClusterSharding sharding;
-  private final RateLimiter rateLimiter;
   private final NodeMetrics metrics;
+  private final ClientRequests requests;
   private final Map<String, StreamCursor> streams = new HashMap<>();
   private final Set<String> joining = new HashSet<>();
   private final List<InboundFrames.Decoded> stash = new ArrayList<>();
@@ -143,7 +166,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private String sessionId;
   private boolean sessionOver;
   private long lastInboundNanos = System.nanoTime();
-  private int refusedInARow;
+  private Identity identity;
+  private String slotUserId;
   private int inFlight;
   private ActorRef<StreamAck> heldAck;
 
@@ -151,21 +175,24 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       ActorContext<Socket.Command> context,
       TimerScheduler<Socket.Command> timers,
       Transport transport,
-      String userId,
+      Identity identity,
+      Gatekeeper gate,
       EdgeSettings settings,
       String nodeName,
       ActorRef<FanoutRegistryActor.Command> fanouts) {
     super(context);
     this.timers = timers;
     this.transport = transport;
-    this.userId = userId;
+    this.identity = identity;
+    this.gate = gate;
+    this.interceptors = gate.newChain();
     this.settings = settings;
     this.nodeName = nodeName;
     this.fanouts = fanouts;
     this.sharding = ClusterSharding.get(context.getSystem());
     this.metrics = NodeMetrics.get(context.getSystem());
+    this.requests = new ClientRequests(context, nodeName, this::send);
     metrics.connections.increment();
-    this.rateLimiter = new RateLimiter(settings.framesPerSecond(), settings.frameBurst());
     timers.startSingleTimer(Tick.CONNECT_TIMEOUT, settings.connectTimeout());
     timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
   }
@@ -189,7 +216,11 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         .onMessage(PublishDone.class, this::onPublishDone)
         .onMessage(PageArrived.class, this::onPageArrived)
         .onMessage(PageFailed.class, this::onPageFailed)
+        .onMessage(SlotAnswered.class, this::onSlotAnswered)
         .onMessage(Tick.class, this::onTick)
+        .onMessage(ClientRequests.Result.class, this::onRequestResult)
+        .onMessage(Socket.Ask.class, this::onAsk)
+        .onMessage(Socket.Membership.class, this::onMembership)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
@@ -200,10 +231,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     metrics.framesIn.increment();
     lastInboundNanos = System.nanoTime();
     if (phase != Phase.CLOSING) {
-      if (!rateLimiter.tryAcquire()) {
-        refuseForRate(frame.inbound());
+      Optional<Rejection> rejection = admit(frame.inbound());
+      if (rejection.isPresent()) {
+        refuse(frame.inbound(), rejection.get());
       } else {
-        refusedInARow = 0;
         handle(frame.inbound());
       }
     }
@@ -234,13 +265,17 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     return this;
   }
 
-  private void refuseForRate(InboundFrames.Inbound inbound) {
+  /** Runs the interceptor chain (rate, size, ACL, user-defined) before a frame is handled. */
+  private Optional<Rejection> admit(InboundFrames.Inbound inbound) {
+    return inbound instanceof InboundFrames.Decoded d
+        ? interceptors.check(identity, d.frame())
+        : interceptors.checkUndecodable();
+  }
+
+  private void refuse(InboundFrames.Inbound inbound, Rejection rejection) {
     long frameId = inbound instanceof InboundFrames.Decoded d ? d.frame().getId() : 0;
-    if (++refusedInARow > settings.framesPerSecond()) {
-      closeWith(CloseCode.TOO_MANY_FRAMES, "frame rate limit exceeded");
-    } else {
-      send(ServerFrames.error(frameId, ErrorCode.RATE_LIMITED, "too many frames per second"));
-    }
+    send(ServerFrames.error(frameId, rejection.code(), rejection.message()));
+    rejection.closes().ifPresent(code -> closeWith(code, rejection.message()));
   }
 
   private void handle(InboundFrames.Inbound inbound) {
@@ -263,8 +298,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       case PING ->
           send(ServerFrame.newBuilder().setId(id).setPong(Pong.getDefaultInstance()).build());
       case PONG -> {}
-      case CONNECT -> onConnect(id);
-      case RESUME -> onResume(frame);
+      case CONNECT, RESUME -> onHello(frame);
       case CLOSE -> onClientClose();
       case KIND_NOT_SET ->
           send(ServerFrames.error(id, ErrorCode.UNKNOWN_FRAME, "unknown frame kind"));
@@ -287,26 +321,143 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       case LEAVE -> onLeave(id, frame.getLeave().getGroup());
       case PUBLISH -> onPublish(id, frame.getPublish());
       case ACK -> onAck(frame.getAck().getCursorsList());
-      case MESSAGE ->
-          send(
-              ServerFrames.error(
-                  id, ErrorCode.NO_ROUTE, "no backend serves " + frame.getMessage().getPath()));
-      case REQUEST ->
-          send(
-              ServerFrames.error(
-                  id, ErrorCode.NO_ROUTE, "no backend serves " + frame.getRequest().getPath()));
-      case REPLY ->
-          send(
-              ServerFrames.error(
-                  id,
-                  ErrorCode.INVALID_ARGUMENT,
-                  "no pending request " + frame.getReply().getRequestId()));
-      case REFRESH ->
-          send(
-              ServerFrames.error(
-                  id, ErrorCode.INVALID_ARGUMENT, "this node does not use token auth"));
+      case MESSAGE -> requests.message(id, frame.getMessage());
+      case REQUEST -> requests.request(id, frame.getRequest());
+      case REPLY -> requests.reply(id, frame.getReply());
+      case REFRESH -> onRefresh(id, frame.getRefresh().getToken());
       default -> send(ServerFrames.error(id, ErrorCode.UNKNOWN_FRAME, "unexpected frame"));
     }
+  }
+
+  // ---- authentication: Connect/Resume, connection slots, Refresh, token expiry
+
+  /**
+   * Connect or Resume: proves the identity (the frame's token, or the upgrade's), takes a slot
+   * among the user's connections, then opens or resumes the session.
+   */
+  private void onHello(ClientFrame frame) {
+    if (phase != Phase.AWAITING_HELLO) {
+      send(ServerFrames.error(frame.getId(), ErrorCode.ALREADY_CONNECTED, "already connected"));
+      return;
+    }
+    String token =
+        frame.hasConnect() ? frame.getConnect().getToken() : frame.getResume().getToken();
+    TokenVerifier.Result result = gate.atHello(identity, token);
+    if (result instanceof TokenVerifier.Rejected rejected) {
+      getContext().getLog().debug("Connection refused: {}", rejected.reason());
+      send(ServerFrames.error(frame.getId(), ErrorCode.UNAUTHORIZED, rejected.reason()));
+      closeWith(CloseCode.UNAUTHORIZED, rejected.reason());
+      return;
+    }
+    identity = ((TokenVerifier.Verified) result).identity();
+    scheduleTokenExpiry();
+    String userId = identity.userId();
+    if (identity.anonymous() || userId.equals(slotUserId)) {
+      proceed(frame);
+      return;
+    }
+    releaseSlot();
+    // Frames that follow wait in the stash until the slot is answered.
+    phase = Phase.CONNECTING;
+    CompletionStage<Boolean> slot = gate.slots().acquire(userId, connectionId);
+    CompletableFuture<Boolean> now = slot.toCompletableFuture();
+    if (now.isDone()) {
+      onSlotAnswered(new SlotAnswered(frame, userId, now.exceptionally(e -> true).join()));
+    } else {
+      getContext()
+          .pipeToSelf(
+              slot,
+              (granted, failure) -> new SlotAnswered(frame, userId, failure != null || granted));
+    }
+  }
+
+  private Behavior<Socket.Command> onSlotAnswered(SlotAnswered answered) {
+    if (answered.granted()) {
+      slotUserId = answered.userId();
+    }
+    if (phase != Phase.CONNECTING) {
+      return this;
+    }
+    phase = Phase.AWAITING_HELLO;
+    if (!answered.granted()) {
+      send(
+          ServerFrames.error(
+              answered.hello().getId(),
+              ErrorCode.LIMIT_EXCEEDED,
+              "too many connections for this user"));
+      refuseStashed();
+      return this;
+    }
+    proceed(answered.hello());
+    return this;
+  }
+
+  private void proceed(ClientFrame hello) {
+    if (hello.hasConnect()) {
+      onConnect(hello.getId());
+    } else {
+      onResume(hello);
+    }
+    if (phase == Phase.AWAITING_HELLO) {
+      refuseStashed();
+    }
+  }
+
+  private void refuseStashed() {
+    for (InboundFrames.Decoded d : stash) {
+      send(ServerFrames.error(d.frame().getId(), ErrorCode.NOT_CONNECTED, "not connected"));
+    }
+    stash.clear();
+  }
+
+  private void releaseSlot() {
+    if (slotUserId != null) {
+      gate.slots().release(slotUserId, connectionId);
+      slotUserId = null;
+    }
+  }
+
+  /** A fresh token for this connection: same user required; answered by Pong. */
+  private void onRefresh(long frameId, String token) {
+    TokenVerifier.Result result = gate.refresh(identity, token);
+    if (result instanceof TokenVerifier.Verified verified) {
+      identity = verified.identity();
+      scheduleTokenExpiry();
+      send(ServerFrame.newBuilder().setId(frameId).setPong(Pong.getDefaultInstance()).build());
+    } else {
+      String reason = ((TokenVerifier.Rejected) result).reason();
+      send(
+          ServerFrames.error(
+              frameId,
+              gate.anonymousMode() ? ErrorCode.INVALID_ARGUMENT : ErrorCode.UNAUTHORIZED,
+              reason));
+    }
+  }
+
+  /** TokenExpiring ahead of the token's end, and the close (TOKEN_EXPIRED) at it. */
+  private void scheduleTokenExpiry() {
+    timers.cancel(Tick.TOKEN_EXPIRING);
+    timers.cancel(Tick.TOKEN_EXPIRED);
+    Optional<Instant> closeAt = gate.closeAt(identity);
+    if (closeAt.isEmpty()) {
+      return;
+    }
+    Duration left = Duration.between(Instant.now(), closeAt.get());
+    left = left.isNegative() ? Duration.ZERO : left;
+    Duration warnIn = left.minus(gate.expiryWarning());
+    timers.startSingleTimer(Tick.TOKEN_EXPIRING, warnIn.isNegative() ? Duration.ZERO : warnIn);
+    timers.startSingleTimer(Tick.TOKEN_EXPIRED, left);
+  }
+
+  private void warnTokenExpiring() {
+    gate.closeAt(identity)
+        .ifPresent(
+            at ->
+                send(
+                    ServerFrame.newBuilder()
+                        .setTokenExpiring(
+                            TokenExpiring.newBuilder().setExpiresAtMs(at.toEpochMilli()))
+                        .build()));
   }
 
   // ---- connect and resume
@@ -327,7 +478,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
             settings.askTimeout(),
             replyTo ->
                 new SessionEntity.Start(
-                    userId, SessionSecrets.hash(token), getContext().getSelf(), replyTo),
+                    identity.userId(), SessionSecrets.hash(token), getContext().getSelf(), replyTo),
             (attached, failure) ->
                 attached != null
                     ? new SessionReady(frameId, false, token, attached, Map.of())
@@ -362,7 +513,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
             settings.askTimeout(),
             replyTo ->
                 new SessionEntity.Attach(
-                    userId, SessionSecrets.hash(token), getContext().getSelf(), replyTo),
+                    identity.userId(), SessionSecrets.hash(token), getContext().getSelf(), replyTo),
             (attached, failure) ->
                 attached != null
                     ? new SessionReady(frameId, true, token, attached, cursors)
@@ -391,6 +542,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
                     .setPingIntervalMs((int) settings.heartbeatInterval().toMillis())
                     .setNode(nodeName))
             .build());
+    requests.connected(sessionId, ready.attached().userId(), ready.resumed());
     Map<String, Long> client = ready.clientCursors();
     long inboxStart =
         ready.resumed()
@@ -413,8 +565,14 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       return this;
     }
     phase = Phase.AWAITING_HELLO;
-    sessionId = null;
     boolean notFound = refused.resume() && String.valueOf(refused.reason()).contains("not found");
+    if (notFound) {
+      // A guessed or stolen session id, or a token of another user: nothing is revealed.
+      getContext()
+          .getLog()
+          .info("Resume of session [{}] refused to user [{}]", sessionId, identity.userId());
+    }
+    sessionId = null;
     send(
         ServerFrames.error(
             refused.frameId(),
@@ -482,6 +640,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     if (existing == null) {
       boolean replay = done.since() != null;
       openStream(done.groupId(), replay ? Math.min(done.since(), head) : head, replay);
+      requests.joined(done.groupId());
     }
     return this;
   }
@@ -509,6 +668,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   private Behavior<Socket.Command> onLeaveDone(LeaveDone done) {
     answered();
+    requests.left(done.groupId());
     send(
         ServerFrame.newBuilder()
             .setId(done.frameId())
@@ -578,6 +738,36 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     if (!acked.isEmpty()) {
       session().tell(new SessionEntity.Ack(acked));
     }
+  }
+
+  // ---- backends (ClientRequests keeps the bookkeeping)
+
+  private Behavior<Socket.Command> onRequestResult(ClientRequests.Result result) {
+    requests.onResult(result);
+    return this;
+  }
+
+  private Behavior<Socket.Command> onAsk(Socket.Ask ask) {
+    requests.ask(ask, phase == Phase.LIVE);
+    return this;
+  }
+
+  /** A backend joined or left a group for this session (its own changes are already known). */
+  private Behavior<Socket.Command> onMembership(Socket.Membership change) {
+    String groupId = change.groupId();
+    if (phase != Phase.LIVE || joining.contains(groupId)) {
+      return this;
+    }
+    if (change.joined() && !streams.containsKey(groupId)) {
+      send(joined(0, groupId, change.head()));
+      openStream(groupId, change.head(), false);
+      requests.joined(groupId);
+    } else if (!change.joined() && streams.remove(groupId) != null) {
+      fanouts.tell(new FanoutRegistryActor.Unregister(groupId, getContext().getSelf()));
+      send(ServerFrame.newBuilder().setLeft(Left.newBuilder().setGroup(groupId)).build());
+      requests.left(groupId);
+    }
+    return this;
   }
 
   // ---- streams
@@ -736,6 +926,12 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
           scheduleRoomCheck();
         }
       }
+      case TOKEN_EXPIRING -> {
+        if (phase != Phase.CLOSING) {
+          warnTokenExpiring();
+        }
+      }
+      case TOKEN_EXPIRED -> closeWith(CloseCode.TOKEN_EXPIRED, "token expired");
       case CLOSE_GRACE_OVER -> {
         transport.abort();
         return Behaviors.stopped();
@@ -792,6 +988,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onPostStop() {
+    requests.closed(); // pending asks fail now; workers hear DISCONNECTED
+    releaseSlot();
     metrics.connections.decrement();
     if (sessionId != null && !sessionOver && (phase == Phase.LIVE || phase == Phase.CLOSING)) {
       session().tell(new SessionEntity.Detach(getContext().getSelf()));

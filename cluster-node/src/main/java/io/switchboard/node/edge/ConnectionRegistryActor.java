@@ -1,5 +1,7 @@
 package io.switchboard.node.edge;
 
+import io.switchboard.node.auth.Gatekeeper;
+import io.switchboard.node.auth.Identity;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.stream.Socket;
@@ -21,9 +23,12 @@ public final class ConnectionRegistryActor
   /** Everything the registry accepts. */
   public interface Command {}
 
-  /** Starts the connection actor of a new socket. */
+  /**
+   * Starts the connection actor of a new socket, for {@code identity} as proven at the upgrade
+   * ({@link Identity#UNAUTHENTICATED} when the token is to come in the first frame).
+   */
   public record Spawn(
-      Transport transport, String userId, ActorRef<ActorRef<Socket.Command>> replyTo)
+      Transport transport, Identity identity, ActorRef<ActorRef<Socket.Command>> replyTo)
       implements Command {}
 
   /** How many connections this node serves. */
@@ -36,23 +41,30 @@ public final class ConnectionRegistryActor
 
   /** The registry of this node. */
   public static Behavior<Command> create(
-      EdgeSettings settings, String nodeName, ActorRef<FanoutRegistryActor.Command> fanouts) {
-    return Behaviors.setup(ctx -> new ConnectionRegistryActor(ctx, settings, nodeName, fanouts));
+      EdgeSettings settings,
+      String nodeName,
+      ActorRef<FanoutRegistryActor.Command> fanouts,
+      Gatekeeper gate) {
+    return Behaviors.setup(
+        ctx -> new ConnectionRegistryActor(ctx, settings, nodeName, fanouts, gate));
   }
 
   private final EdgeSettings settings;
   private final String nodeName;
   private final ActorRef<FanoutRegistryActor.Command> fanouts;
+  private final Gatekeeper gate;
 
   private ConnectionRegistryActor(
       ActorContext<Command> context,
       EdgeSettings settings,
       String nodeName,
-      ActorRef<FanoutRegistryActor.Command> fanouts) {
+      ActorRef<FanoutRegistryActor.Command> fanouts,
+      Gatekeeper gate) {
     super(context);
     this.settings = settings;
     this.nodeName = nodeName;
     this.fanouts = fanouts;
+    this.gate = gate;
   }
 
   @Override
@@ -68,7 +80,8 @@ public final class ConnectionRegistryActor
     ActorRef<Socket.Command> connection =
         getContext()
             .spawnAnonymous(
-                ConnectionActor.create(cmd.transport(), cmd.userId(), settings, nodeName, fanouts));
+                ConnectionActor.create(
+                    cmd.transport(), cmd.identity(), gate, settings, nodeName, fanouts));
     cmd.replyTo().tell(connection);
     return this;
   }

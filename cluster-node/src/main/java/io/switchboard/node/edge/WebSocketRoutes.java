@@ -1,15 +1,23 @@
 package io.switchboard.node.edge;
 
+import io.switchboard.node.auth.Gatekeeper;
+import io.switchboard.node.auth.Identity;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.protocol.FrameCodec;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Cookie;
+import org.apache.pekko.http.javadsl.model.headers.HttpCookiePair;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
 import org.apache.pekko.http.javadsl.server.Directives;
@@ -21,8 +29,11 @@ import org.apache.pekko.stream.typed.javadsl.ActorSink;
 
 /**
  * {@code GET /ws}: upgrades to a WebSocket speaking the client protocol, binary Protobuf by default
- * or canonical JSON under the subprotocol {@value FrameCodec#JSON_SUBPROTOCOL}. Each socket gets a
- * {@link ConnectionActor}; its inbound side is backpressured frame by frame, its outbound side is a
+ * or canonical JSON under the subprotocol {@value FrameCodec#JSON_SUBPROTOCOL}. Before upgrading,
+ * the {@link Gatekeeper} checks the {@code Origin} (HTTP 403 when foreign) and the token of the
+ * {@code Authorization: Bearer} header, the token query parameter or the token cookie (HTTP 401
+ * when it does not verify); no socket is opened for a refused request. Each socket gets a {@link
+ * ConnectionActor}; its inbound side is backpressured frame by frame, its outbound side is a
  * bounded {@link WebSocketTransport}.
  */
 public final class WebSocketRoutes {
@@ -32,13 +43,59 @@ public final class WebSocketRoutes {
   public static Route create(
       ActorSystem<?> system,
       EdgeSettings settings,
-      ActorRef<ConnectionRegistryActor.Command> connections) {
+      ActorRef<ConnectionRegistryActor.Command> connections,
+      Gatekeeper gate) {
     Materializer materializer = Materializer.matFromSystem(system);
     return Directives.path(
         settings.websocketPath(),
         () ->
             Directives.extractWebSocketUpgrade(
-                upgrade -> upgrade(system, settings, connections, materializer, upgrade)));
+                upgrade ->
+                    Directives.extractRequest(
+                        request -> {
+                          Gatekeeper.UpgradeDecision decision =
+                              gate.admitUpgrade(upgradeRequest(request, gate));
+                          if (decision instanceof Gatekeeper.Refuse refuse) {
+                            return refused(system, refuse);
+                          }
+                          Identity identity = ((Gatekeeper.Proceed) decision).identity();
+                          return upgrade(
+                              system, settings, connections, materializer, upgrade, identity);
+                        })));
+  }
+
+  private static Gatekeeper.UpgradeRequest upgradeRequest(HttpRequest request, Gatekeeper gate) {
+    Optional<String> cookie =
+        gate.cookieName().isEmpty()
+            ? Optional.empty()
+            : request
+                .getHeader(Cookie.class)
+                .flatMap(
+                    c ->
+                        StreamSupport.stream(c.getCookies().spliterator(), false)
+                            .filter(pair -> pair.name().equals(gate.cookieName()))
+                            .map(HttpCookiePair::value)
+                            .findFirst());
+    return new Gatekeeper.UpgradeRequest(
+        header(request, "Origin"),
+        header(request, "Host"),
+        header(request, "Authorization"),
+        request.getUri().query().get(gate.queryParameter()),
+        cookie);
+  }
+
+  private static Optional<String> header(HttpRequest request, String name) {
+    return request.getHeader(name).map(HttpHeader::value);
+  }
+
+  private static Route refused(ActorSystem<?> system, Gatekeeper.Refuse refuse) {
+    system.log().debug("WebSocket upgrade refused ({}): {}", refuse.status(), refuse.reason());
+    HttpResponse response =
+        HttpResponse.create().withStatus(refuse.status()).withEntity(refuse.reason() + "\n");
+    if (refuse.status() == 401) {
+      response = response.addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer"));
+    }
+    return Directives.complete(response);
   }
 
   private static Route upgrade(
@@ -46,7 +103,8 @@ public final class WebSocketRoutes {
       EdgeSettings settings,
       ActorRef<ConnectionRegistryActor.Command> connections,
       Materializer materializer,
-      WebSocketUpgrade upgrade) {
+      WebSocketUpgrade upgrade,
+      Identity identity) {
     boolean json = requested(upgrade, FrameCodec.JSON_SUBPROTOCOL);
     String subprotocol =
         json
@@ -59,7 +117,7 @@ public final class WebSocketRoutes {
     CompletionStage<ActorRef<Socket.Command>> spawned =
         AskPattern.ask(
             connections,
-            replyTo -> new ConnectionRegistryActor.Spawn(transport, "anonymous", replyTo),
+            replyTo -> new ConnectionRegistryActor.Spawn(transport, identity, replyTo),
             Duration.ofSeconds(5),
             system.scheduler());
     return Directives.onSuccess(

@@ -1,16 +1,16 @@
-package io.switchboard.node.edge;
+package io.switchboard.node.limits;
 
 /**
- * A token bucket: {@code ratePerSecond} sustained, bursts up to {@code burst}. Not thread-safe; one
- * per connection, used by its actor.
+ * A token bucket: {@code ratePerSecond} sustained, bursts up to {@code burst}. Not thread-safe: one
+ * per connection, used by its actor (or guarded by its owner).
  */
-final class RateLimiter {
+public final class TokenBucket {
   private final double ratePerNano;
   private final double burst;
   private double tokens;
   private long lastNanos;
 
-  RateLimiter(int ratePerSecond, int burst) {
+  public TokenBucket(int ratePerSecond, int burst) {
     this.ratePerNano = ratePerSecond / 1e9;
     this.burst = Math.max(1, burst);
     this.tokens = this.burst;
@@ -18,7 +18,7 @@ final class RateLimiter {
   }
 
   /** Takes one token if there is one. */
-  boolean tryAcquire() {
+  public boolean tryAcquire() {
     long now = System.nanoTime();
     tokens = Math.min(burst, tokens + (now - lastNanos) * ratePerNano);
     lastNanos = now;
@@ -27,5 +27,10 @@ final class RateLimiter {
       return true;
     }
     return false;
+  }
+
+  /** When a token was last asked for ({@link System#nanoTime()}). */
+  public long lastUseNanos() {
+    return lastNanos;
   }
 }

@@ -1,0 +1,168 @@
+package io.switchboard.node.limits;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connections per user across the cluster: one Redis sorted set per user of connection ids scored
+ * by the end of their lease. Taking a slot first drops expired leases, so a node that died without
+ * giving its slots back frees them after at most one lease; the node renews the leases of its live
+ * connections every third of a lease ({@link #renewAll()}, scheduled by the owner). While Redis is
+ * unreachable slots are counted on this node. Thread-safe; never blocks.
+ */
+public final class RedisConnectionSlots implements ConnectionSlots {
+  private static final Logger log = LoggerFactory.getLogger(RedisConnectionSlots.class);
+
+  /** KEYS[1] the user's set; ARGV: connection id, max, lease ms. 1 granted, 0 refused. */
+  private static final String ACQUIRE =
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+      if redis.call('ZSCORE', KEYS[1], ARGV[1])
+          or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+        return 1
+      end
+      return 0
+      """;
+
+  /** KEYS[1] the user's set; ARGV: lease ms, then connection ids. Extends their leases. */
+  private static final String RENEW =
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local lease = tonumber(ARGV[1])
+      for i = 2, #ARGV do
+        redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
+      end
+      redis.call('PEXPIRE', KEYS[1], lease)
+      return 1
+      """;
+
+  private final CompletionStage<RedissonClient> client;
+  private final String keyPrefix;
+  private final int max;
+  private final Duration lease;
+  private final LocalConnectionSlots fallback;
+  private final Map<String, Set<String>> held = new ConcurrentHashMap<>();
+
+  public RedisConnectionSlots(
+      CompletionStage<RedissonClient> client, String keyPrefix, int max, Duration lease) {
+    this.client = client;
+    this.keyPrefix = keyPrefix;
+    this.max = max;
+    this.lease = lease;
+    this.fallback = new LocalConnectionSlots(max);
+  }
+
+  @Override
+  public CompletionStage<Boolean> acquire(String userId, String connectionId) {
+    RedissonClient redis = RedisKeys.connected(client);
+    if (redis == null) {
+      return fallback.acquire(userId, connectionId);
+    }
+    CompletableFuture<Boolean> granted = new CompletableFuture<>();
+    redis
+        .getScript(StringCodec.INSTANCE)
+        .<Long>evalAsync(
+            RScript.Mode.READ_WRITE,
+            ACQUIRE,
+            RScript.ReturnType.INTEGER,
+            List.of(key(userId)),
+            connectionId,
+            String.valueOf(max),
+            String.valueOf(lease.toMillis()))
+        .whenComplete(
+            (result, failure) -> {
+              if (failure != null) {
+                log.warn(
+                    "Connections per user: Redis call failed ({}); counting on this node",
+                    failure.toString());
+                granted.complete(fallback.tryAcquire(userId, connectionId));
+              } else if (result != null && result == 1L) {
+                held.compute(
+                    userId,
+                    (u, ids) -> {
+                      Set<String> set = ids == null ? ConcurrentHashMap.newKeySet() : ids;
+                      set.add(connectionId);
+                      return set;
+                    });
+                granted.complete(true);
+              } else {
+                granted.complete(false);
+              }
+            });
+    return granted;
+  }
+
+  @Override
+  public void release(String userId, String connectionId) {
+    fallback.release(userId, connectionId);
+    boolean[] removed = new boolean[1];
+    held.computeIfPresent(
+        userId,
+        (u, ids) -> {
+          removed[0] = ids.remove(connectionId);
+          return ids.isEmpty() ? null : ids;
+        });
+    if (!removed[0]) {
+      return;
+    }
+    RedissonClient redis = RedisKeys.connected(client);
+    if (redis != null) {
+      redis.getScoredSortedSet(key(userId), StringCodec.INSTANCE).removeAsync(connectionId);
+    }
+  }
+
+  /** Renews the lease of every slot this node holds; call every third of a lease. */
+  public void renewAll() {
+    RedissonClient redis = RedisKeys.connected(client);
+    if (redis == null) {
+      return;
+    }
+    held.forEach(
+        (userId, ids) -> {
+          List<Object> args = new ArrayList<>();
+          args.add(String.valueOf(lease.toMillis()));
+          args.addAll(ids);
+          if (args.size() > 1) {
+            redis
+                .getScript(StringCodec.INSTANCE)
+                .evalAsync(
+                    RScript.Mode.READ_WRITE,
+                    RENEW,
+                    RScript.ReturnType.INTEGER,
+                    List.of(key(userId)),
+                    args.toArray());
+          }
+        });
+  }
+
+  /** How often {@link #renewAll()} should run. */
+  public Duration renewInterval() {
+    return Duration.ofMillis(Math.max(100, lease.toMillis() / 3));
+  }
+
+  /** Slots this node holds in Redis for {@code userId} (for tests). */
+  int heldInRedis(String userId) {
+    Set<String> ids = held.get(userId);
+    return ids == null ? 0 : ids.size();
+  }
+
+  private String key(String userId) {
+    return RedisKeys.key(keyPrefix, "user-connections", userId);
+  }
+}
