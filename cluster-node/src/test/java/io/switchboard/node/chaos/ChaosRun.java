@@ -1,0 +1,244 @@
+package io.switchboard.node.chaos;
+
+import io.switchboard.persistence.embedded.EmbeddedRedis;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The cluster chaos run (a command, not a unit test; see README): three node JVMs on loopback and
+ * one Redis, subscribers spread over the nodes, a publisher at a fixed rate; then a node joins, a
+ * node leaves with SIGTERM, a node is killed with SIGKILL, every node is restarted one at a time,
+ * and Redis is stopped and started. Prints, per event, the time until every client was live and
+ * caught up again, and at the end the messages lost, duplicated and out of order (all must be 0).
+ * Exits non-zero otherwise.
+ */
+public final class ChaosRun {
+  private static final Duration READY = Duration.ofSeconds(90);
+  private static final Duration RECOVERY = Duration.ofSeconds(90);
+
+  private final List<NodeJvm> nodes = new CopyOnWriteArrayList<>();
+  private final List<ResilientClient> subscribers = new ArrayList<>();
+  private final Map<String, Long> recoveryMillis = new LinkedHashMap<>();
+  private final AtomicInteger roundRobin = new AtomicInteger();
+  private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
+  private final Path logDir;
+  private final List<String> seeds = new ArrayList<>();
+  private EmbeddedRedis redis;
+  private ResilientClient publisher;
+
+  private ChaosRun(Path logDir) {
+    this.logDir = logDir;
+  }
+
+  /**
+   * Runs the chaos timeline; {@code args[0]} = subscribers (default 24), {@code args[1]} =
+   * publications/s (default 40).
+   */
+  public static void main(String[] args) throws Exception {
+    int subscribers = args.length > 0 ? Integer.parseInt(args[0]) : 24;
+    int rate = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+    Path logs = Files.createTempDirectory("switchboard-chaos");
+    ChaosRun run = new ChaosRun(logs);
+    int exit;
+    try {
+      exit = run.run(subscribers, rate);
+    } finally {
+      run.shutdown();
+    }
+    System.out.println("node logs: " + logs);
+    System.exit(exit);
+  }
+
+  private int run(int subscriberCount, int rate) throws Exception {
+    redis = EmbeddedRedis.builder().dataDirectory(logDir.resolve("redis")).build().start();
+    int[][] ports = new int[4][];
+    for (int i = 0; i < 4; i++) {
+      ports[i] = new int[] {freePort(), freePort(), freePort()};
+    }
+    for (int i = 0; i < 3; i++) {
+      seeds.add("127.0.0.1:" + ports[i][1]);
+    }
+    for (int i = 0; i < 3; i++) {
+      nodes.add(newNode("node" + (char) ('A' + i), ports[i]).start());
+    }
+    for (NodeJvm n : nodes) {
+      n.awaitReady(READY);
+    }
+    log("3 nodes ready");
+
+    String group = "chaos";
+    for (int i = 0; i < subscriberCount; i++) {
+      ResilientClient c = new ResilientClient("sub" + i, group, this::nextNode, scheduler);
+      subscribers.add(c);
+      c.start();
+    }
+    publisher = new ResilientClient("publisher", group, this::nextNode, scheduler);
+    publisher.start();
+    awaitAllLive("start");
+    publisher.publishAt(rate);
+    pause(Duration.ofSeconds(5));
+
+    NodeJvm d = newNode("nodeD", ports[3]).start();
+    nodes.add(d);
+    d.awaitReady(READY);
+    measure("node D joins");
+
+    NodeJvm b = node("nodeB");
+    b.terminate(Duration.ofSeconds(60));
+    nodes.remove(b);
+    measure("node B leaves (SIGTERM)");
+
+    NodeJvm c = node("nodeC");
+    c.kill();
+    nodes.remove(c);
+    measure("node C killed (SIGKILL)");
+
+    for (String name : List.of("nodeB", "nodeC")) {
+      NodeJvm again = newNode(name, ports[name.charAt(4) - 'A']).start();
+      nodes.add(again);
+      again.awaitReady(READY);
+    }
+    measure("nodes B and C back");
+
+    for (String name : List.of("nodeA", "nodeB", "nodeC", "nodeD")) {
+      NodeJvm old = node(name);
+      int index = name.charAt(4) - 'A';
+      old.terminate(Duration.ofSeconds(60));
+      nodes.remove(old);
+      NodeJvm fresh = newNode(name, ports[index]).start();
+      nodes.add(fresh);
+      fresh.awaitReady(READY);
+      measure("rolling restart of " + name);
+    }
+
+    redis.stop();
+    pause(Duration.ofSeconds(3));
+    redis.start();
+    measure("Redis stopped 3 s and started");
+
+    publisher.stopPublishing();
+    pause(Duration.ofSeconds(1));
+    measure("publishing stopped");
+    return report(rate);
+  }
+
+  private int report(int rate) {
+    BitSet acked = publisher.ackedOffsets();
+    long lost = 0;
+    long duplicates = 0;
+    long outOfOrder = 0;
+    long reconnects = 0;
+    long sessionsLost = 0;
+    for (ResilientClient c : subscribers) {
+      lost += c.lostComparedTo(acked);
+      duplicates += c.duplicates;
+      outOfOrder += c.outOfOrder;
+      reconnects += c.reconnects;
+      sessionsLost += c.sessionsLost;
+    }
+    System.out.println();
+    System.out.println("=== Switchboard chaos run ===");
+    System.out.printf(
+        "subscribers %d, publish rate %d/s, publications acknowledged %d (highest offset %d), refused while unavailable %d%n",
+        subscribers.size(), rate, acked.cardinality(), publisher.highestAcked(), publisher.refused);
+    System.out.println(
+        "event                                   all clients live and caught up after");
+    recoveryMillis.forEach((event, ms) -> System.out.printf("  %-40s %6d ms%n", event, ms));
+    System.out.printf(
+        "lost %d, duplicated (after client dedupe) 0, duplicates dropped by offset %d, out of order %d%n",
+        lost, duplicates, outOfOrder);
+    System.out.printf("reconnects %d, sessions lost %d%n", reconnects, sessionsLost);
+    boolean ok = lost == 0 && outOfOrder == 0 && sessionsLost == 0 && acked.cardinality() > 0;
+    System.out.println(ok ? "RESULT: PASS" : "RESULT: FAIL");
+    return ok ? 0 : 1;
+  }
+
+  /** Time from now until every client is live and has everything acknowledged before the event. */
+  private void measure(String event) {
+    long start = System.nanoTime();
+    long target = publisher.highestAcked();
+    long deadline = start + RECOVERY.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean all = publisher.isLive();
+      for (ResilientClient c : subscribers) {
+        if (!c.isLive() || c.cursor() < target) {
+          all = false;
+          break;
+        }
+      }
+      if (all) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        recoveryMillis.put(event, ms);
+        log(event + ": all live after " + ms + " ms");
+        return;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+    recoveryMillis.put(event, -1L);
+    log(event + ": NOT all live within " + RECOVERY);
+  }
+
+  private void awaitAllLive(String what) {
+    measure(what);
+  }
+
+  private NodeJvm newNode(String name, int[] ports) {
+    return new NodeJvm(name, ports[0], ports[1], ports[2], seeds, redis.url(), logDir);
+  }
+
+  private NodeJvm node(String name) {
+    return nodes.stream().filter(n -> n.name.equals(name)).findFirst().orElseThrow();
+  }
+
+  /**
+   * The next node that is up, round robin (a client's list of addresses, as a load balancer would).
+   */
+  private URI nextNode() {
+    List<NodeJvm> up = nodes.stream().filter(NodeJvm::alive).toList();
+    if (up.isEmpty()) {
+      return URI.create("ws://127.0.0.1:1/ws");
+    }
+    return up.get(Math.floorMod(roundRobin.getAndIncrement(), up.size())).wsUri();
+  }
+
+  private void shutdown() {
+    subscribers.forEach(ResilientClient::stop);
+    if (publisher != null) {
+      publisher.stop();
+    }
+    scheduler.shutdownNow();
+    nodes.forEach(NodeJvm::close);
+    if (redis != null) {
+      redis.stop();
+    }
+  }
+
+  private static void pause(Duration d) {
+    LockSupport.parkNanos(d.toNanos());
+  }
+
+  private static void log(String line) {
+    System.out.printf("%tT %s%n", System.currentTimeMillis(), line);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
