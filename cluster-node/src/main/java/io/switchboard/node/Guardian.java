@@ -1,7 +1,9 @@
 package io.switchboard.node;
 
+import io.switchboard.node.api.ApiServer;
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.backend.Backends;
+import io.switchboard.node.config.ApiSettings;
 import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.config.GroupSettings;
@@ -78,14 +80,18 @@ public final class Guardian {
             // joins or forms the cluster; seed nodes are not used.
             ClusterBootstrap.get(system).start();
           }
+          ApiSettings api = ApiSettings.create(config);
+          Route apiRoute = ApiServer.route(system, api);
           Route route =
               Directives.concat(
                   WebSocketRoutes.create(system, edge, connections, gate),
+                  apiRoute,
                   Directives.pathSingleSlash(
                       () ->
                           Directives.complete(
                               "Switchboard node " + nodeName + ": WebSocket at /ws\n")));
           HttpServer.start(system, node, route);
+          ApiServer.start(system, node, api, apiRoute);
           return Behaviors.empty();
         });
   }
