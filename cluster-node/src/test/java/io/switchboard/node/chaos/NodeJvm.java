@@ -45,6 +45,8 @@ final class NodeJvm implements AutoCloseable {
     command.add("-Dswitchboard.management.port=" + managementPort);
     command.add("-Dswitchboard.node.seed-nodes=" + String.join(",", seeds));
     command.add("-Dswitchboard.redis.url=" + redisUrl);
+    // The chaos run is about delivery, not auth: the documented opt-in anonymous mode.
+    command.add("-Dswitchboard.auth.mode=anonymous");
     command.add("-Dswitchboard.edge.client-publish=any");
     command.add("-Dswitchboard.edge.frames-per-second=1000");
     command.add("-Dswitchboard.edge.frame-burst=1000");
