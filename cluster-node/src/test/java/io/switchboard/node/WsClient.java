@@ -52,13 +52,35 @@ public final class WsClient implements AutoCloseable {
 
   /** Opens a socket to {@code uri}; JSON encoding with the JSON subprotocol. */
   public static WsClient open(URI uri, boolean json) {
+    return open(uri, json, Map.of());
+  }
+
+  /** Opens a socket with extra upgrade request headers (Authorization, Origin, Cookie). */
+  public static WsClient open(URI uri, boolean json, Map<String, String> headers) {
     WsClient client = new WsClient(json);
     WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    headers.forEach(builder::header);
     if (json) {
       builder.subprotocols(FrameCodec.JSON_SUBPROTOCOL);
     }
     client.socket = builder.buildAsync(uri, client.new Listener()).join();
     return client;
+  }
+
+  /**
+   * The HTTP status answering an upgrade request with these headers: 101 when the socket opened (it
+   * is then dropped at once), else the refusal's status (401, 403, ...).
+   */
+  public static int upgradeStatus(URI uri, Map<String, String> headers) {
+    try {
+      open(uri, false, headers).abort();
+      return 101;
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+        return refused.getResponse().statusCode();
+      }
+      throw e;
+    }
   }
 
   public boolean isJson() {

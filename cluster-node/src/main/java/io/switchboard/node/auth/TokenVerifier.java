@@ -69,10 +69,11 @@ public final class TokenVerifier {
     }
     DefaultJWTClaimsVerifier<SecurityContext> claims =
         new DefaultJWTClaimsVerifier<>(
-            settings.audience().isEmpty() ? null : Set.of(settings.audience()),
+            // Mutable sets: the library asks them whether they contain null.
+            settings.audience().isEmpty() ? null : new HashSet<>(List.of(settings.audience())),
             exact.build(),
             required,
-            null);
+            new HashSet<>());
     claims.setMaxClockSkew((int) Math.min(Integer.MAX_VALUE, settings.clockSkew().toSeconds()));
     this.processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(keys);

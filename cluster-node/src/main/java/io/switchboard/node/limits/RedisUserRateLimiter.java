@@ -14,11 +14,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Frames per second per user across the cluster, on Redisson's {@link RRateLimiter} (one per user,
  * shared by every node). Asking Redis for every frame would put a network round trip on each, so a
- * node takes permits in batches of {@code batch} and hands them out locally, asking for the next
- * batch asynchronously when half of the current one is used. A node may thus admit up to one batch
- * (and half a batch in flight) of a user's frames ahead of the cluster-wide count — a bounded error
- * traded for never waiting on Redis. While Redis is unreachable the node-local limit applies.
- * Thread-safe; never blocks.
+ * node takes permits in batches (a tenth of the rate) and hands them out locally, asking for the
+ * next batch asynchronously when half of the current one is used. While that answer is on its way a
+ * node may lend up to one batch, repaid from the batch when it comes: a node runs at most one batch
+ * ahead of the cluster-wide count, and a user within their rate never waits for Redis. When Redis
+ * refuses a batch, the user's frames are refused until the cluster has earned one again. While
+ * Redis is unreachable the node-local limit applies. Thread-safe; never blocks.
  */
 public final class RedisUserRateLimiter implements UserRateLimiter {
   private static final Logger log = LoggerFactory.getLogger(RedisUserRateLimiter.class);
@@ -40,14 +41,13 @@ public final class RedisUserRateLimiter implements UserRateLimiter {
   /** Permits a node holds for one user. Guarded by itself. */
   private static final class Allowance {
     long available;
+    long debt;
     boolean refilling;
     boolean rateSet;
     long retryAfterNanos;
     long lastUseNanos = System.nanoTime();
 
-    Allowance(long credit) {
-      this.available = credit;
-    }
+    Allowance() {}
   }
 
   /**
@@ -59,7 +59,7 @@ public final class RedisUserRateLimiter implements UserRateLimiter {
     this.client = client;
     this.keyPrefix = keyPrefix;
     this.ratePerSecond = ratePerSecond;
-    this.batch = Math.max(1, ratePerSecond / 20);
+    this.batch = Math.max(1, ratePerSecond / 10);
     this.batchNanos = TimeUnit.SECONDS.toNanos(1) * batch / Math.max(1, ratePerSecond);
     this.fallback = new LocalUserRateLimiter(ratePerSecond);
   }
@@ -74,18 +74,25 @@ public final class RedisUserRateLimiter implements UserRateLimiter {
     if ((calls.incrementAndGet() & (SWEEP_EVERY - 1)) == 0) {
       allowances.entrySet().removeIf(e -> idle(e.getValue(), now));
     }
-    Allowance a = allowances.computeIfAbsent(userId, u -> new Allowance(batch));
+    Allowance a = allowances.computeIfAbsent(userId, u -> new Allowance());
     boolean granted;
     boolean refill = false;
     synchronized (a) {
       a.lastUseNanos = now;
-      granted = a.available > 0;
-      if (granted) {
-        a.available--;
-      }
       if (a.available <= batch / 2 && !a.refilling && now >= a.retryAfterNanos) {
         a.refilling = true;
         refill = true;
+      }
+      if (a.available > 0) {
+        a.available--;
+        granted = true;
+      } else if (a.refilling && a.debt < batch) {
+        // Borrowed against the batch on its way: a user within their rate never waits for Redis,
+        // and the loan is repaid from that batch.
+        a.debt++;
+        granted = true;
+      } else {
+        granted = false;
       }
     }
     if (refill) {
@@ -116,7 +123,9 @@ public final class RedisUserRateLimiter implements UserRateLimiter {
             } else {
               a.rateSet = true;
               if (ok) {
-                a.available += batch;
+                long repaid = Math.min(a.debt, batch);
+                a.debt -= repaid;
+                a.available += batch - repaid;
               } else {
                 a.retryAfterNanos = System.nanoTime() + batchNanos;
               }
