@@ -40,7 +40,8 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  */
 public final class ApiRoutes {
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
-  private static final JsonFormat.Printer PRINTER = JsonFormat.printer();
+  private static final JsonFormat.Printer PRINTER =
+      JsonFormat.printer().omittingInsignificantWhitespace();
 
   private ApiRoutes() {}
 

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.switchboard.node.backend.BackendRouterActor;
 import io.switchboard.node.backend.Backends;
 import io.switchboard.node.config.ApiSettings;
+import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.session.SessionEntity;
 import io.switchboard.node.stream.Page;
@@ -51,6 +52,7 @@ import org.apache.pekko.grpc.javadsl.Metadata;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -68,6 +70,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
   private final Backends backends;
   private final ClusterInfo clusterInfo;
   private final Materializer materializer;
+  private final Optional<String> sharedUserId;
 
   public GatewayServiceImpl(ActorSystem<?> system, ApiSettings settings) {
     this.settings = settings;
@@ -76,6 +79,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
     this.backends = Backends.get(system);
     this.clusterInfo = new ClusterInfo(system, backends.router(), settings.askTimeout());
     this.materializer = Materializer.matFromSystem(system);
+    this.sharedUserId = UserEntity.sharedUserId(AuthSettings.create(system.settings().config()));
   }
 
   /** Whether any API key is configured (without one, every call is refused). */
@@ -107,7 +111,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
         metadata,
         () ->
             forEachSession(
-                    Target.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+                    target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                     (sessionId, session) ->
                         session
                             .<SessionEntity.Queued>askWithStatus(
@@ -124,7 +128,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
         () -> {
           String groupId = validGroup(in.getGroup());
           return forEachSession(
-                  Target.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+                  target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                   (sessionId, session) ->
                       session
                           .<SessionEntity.Joined>askWithStatus(
@@ -149,7 +153,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
         () -> {
           String groupId = validGroup(in.getGroup());
           return forEachSession(
-                  Target.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+                  target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                   (sessionId, session) ->
                       session
                           .<Done>askWithStatus(
@@ -177,7 +181,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
           }
           String reason = in.getReason().isBlank() ? "disconnected by the backend" : in.getReason();
           return forEachSession(
-                  Target.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+                  target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                   (sessionId, session) ->
                       session
                           .<Done>askWithStatus(
@@ -291,6 +295,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
   public Source<GatewayFrame, NotUsed> serve(Source<WorkerFrame, NotUsed> in, Metadata metadata) {
     Optional<String> refusal = keys.refusal(metadata.getText("authorization"));
     if (refusal.isPresent()) {
+      in.runWith(Sink.cancelled(), materializer); // the refused worker's frames are not read
       return Source.failed(ApiErrors.unauthenticated(refusal.get()));
     }
     Pair<BoundedSourceQueue<GatewayFrame>, Source<GatewayFrame, NotUsed>> out =
@@ -339,22 +344,28 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
   }
 
   /** Whom a call acts on: one session, or every current session of a user. */
-  private record Target(String sessionId, String userId) {
-    static Target of(boolean hasSession, String sessionId, boolean hasUser, String userId) {
-      if (hasSession) {
-        if (sessionId.isBlank()) {
-          throw ApiErrors.invalid("session_id is empty");
-        }
-        return new Target(sessionId, null);
+  private record Target(String sessionId, String userId) {}
+
+  private Target target(boolean hasSession, String sessionId, boolean hasUser, String userId) {
+    if (hasSession) {
+      if (sessionId.isBlank()) {
+        throw ApiErrors.invalid("session_id is empty");
       }
-      if (hasUser) {
-        if (!UserEntity.isIndexed(userId)) {
-          throw ApiErrors.invalid("user_id must name an authenticated user, not [" + userId + "]");
-        }
-        return new Target(null, userId);
-      }
-      throw ApiErrors.invalid("give session_id or user_id");
+      return new Target(sessionId, null);
     }
+    if (hasUser) {
+      if (!UserEntity.isIndexed(userId)) {
+        throw ApiErrors.invalid("user_id is empty");
+      }
+      if (sharedUserId.isPresent() && sharedUserId.get().equals(userId)) {
+        throw ApiErrors.invalid(
+            "in anonymous auth mode every connection is user ["
+                + userId
+                + "]: address sessions by session_id");
+      }
+      return new Target(null, userId);
+    }
+    throw ApiErrors.invalid("give session_id or user_id");
   }
 
   /**

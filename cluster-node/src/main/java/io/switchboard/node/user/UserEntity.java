@@ -1,9 +1,11 @@
 package io.switchboard.node.user;
 
 import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.PersistenceSettings;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,8 +31,8 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * idempotent. A removal lost with a crashed node leaves a stale id behind, which the API drops when
  * the session answers that it does not exist. Stops itself when it indexes no session.
  *
- * <p>Anonymous connections (no user id, or {@value #ANONYMOUS}) are not indexed: one entity would
- * otherwise hold every anonymous session of the cluster.
+ * <p>The one user every connection shares in anonymous auth mode is not indexed (its entity answers
+ * with no session and journals nothing): it would otherwise hold every session of the cluster.
  */
 public final class UserEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -38,9 +40,6 @@ public final class UserEntity
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "User");
-
-  /** The user id of connections that were not authenticated (see WebSocketRoutes). */
-  public static final String ANONYMOUS = "anonymous";
 
   /** Everything a user entity accepts. */
   public sealed interface Command extends ClusterMessage {}
@@ -64,9 +63,16 @@ public final class UserEntity
 
   public record SessionRemoved(String sessionId) implements Event {}
 
-  /** Whether sessions of {@code userId} are indexed (not anonymous). */
+  /** Whether {@code userId} names a user (sessions without one are not indexed). */
   public static boolean isIndexed(String userId) {
-    return userId != null && !userId.isBlank() && !ANONYMOUS.equals(userId);
+    return userId != null && !userId.isBlank();
+  }
+
+  /** The user every connection shares in anonymous auth mode, if the node runs in that mode. */
+  public static Optional<String> sharedUserId(AuthSettings auth) {
+    return auth.mode() == AuthSettings.Mode.ANONYMOUS
+        ? Optional.of(auth.anonymousUserId())
+        : Optional.empty();
   }
 
   /** Tells the user's entity that a session started; a no-op for anonymous users. */
@@ -85,8 +91,28 @@ public final class UserEntity
 
   /** Registers the entity type with cluster sharding on this node. */
   public static void init(ActorSystem<?> system, PersistenceSettings persistence) {
+    Optional<String> shared = sharedUserId(AuthSettings.create(system.settings().config()));
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), persistence, ctx.getShard())));
+        .init(
+            Entity.of(
+                ENTITY_KEY,
+                ctx ->
+                    shared.isPresent() && shared.get().equals(ctx.getEntityId())
+                        ? unindexed(ctx.getEntityId())
+                        : create(ctx.getEntityId(), persistence, ctx.getShard())));
+  }
+
+  /** The shared anonymous user: knows no session, journals nothing. */
+  static Behavior<Command> unindexed(String userId) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            GetSessions.class,
+            get -> {
+              get.replyTo().tell(new Sessions(userId, List.of()));
+              return Behaviors.same();
+            })
+        .onAnyMessage(other -> Behaviors.same())
+        .build();
   }
 
   /** The behavior of one user; {@code shard} (null outside sharding) stops it when empty. */
