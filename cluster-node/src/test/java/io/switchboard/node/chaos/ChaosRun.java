@@ -21,13 +21,14 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The cluster chaos run (a command, not a unit test; see README): three node JVMs on loopback and
- * one Redis, subscribers spread over the nodes, a publisher at a fixed rate; then a node joins, a
- * node leaves with SIGTERM, a node is killed with SIGKILL, every node is restarted one at a time,
- * and Redis is stopped and started. Prints, per event, the time until every client was live and
- * caught up again, and at the end the messages lost, duplicated and out of order (all must be 0).
- * Exits non-zero otherwise.
+ * one Redis, subscribers spread over the nodes, a backend publishing and sending direct messages
+ * through the HTTP/JSON API at a fixed rate; then a node joins, a node leaves with SIGTERM, a node
+ * is killed with SIGKILL, every node is restarted one at a time, and Redis is stopped and started.
+ * Prints, per event, the time until every client was live and caught up again, and at the end the
+ * messages lost, duplicated and out of order (all must be 0). Exits non-zero otherwise.
  */
 public final class ChaosRun {
+  static final String API_KEY = "chaos-api-key";
   private static final Duration READY = Duration.ofSeconds(90);
   private static final Duration RECOVERY = Duration.ofSeconds(90);
 
@@ -39,7 +40,14 @@ public final class ChaosRun {
   private final Path logDir;
   private final List<String> seeds = new ArrayList<>();
   private EmbeddedRedis redis;
-  private ResilientClient publisher;
+  private final BitSet ackedGroup = new BitSet();
+  private final Map<ResilientClient, BitSet> ackedInbox =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong refused =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(32);
+  private volatile boolean publishing;
+  private ApiClient api;
 
   private ChaosRun(Path logDir) {
     this.logDir = logDir;
@@ -87,10 +95,13 @@ public final class ChaosRun {
       subscribers.add(c);
       c.start();
     }
-    publisher = new ResilientClient("publisher", group, this::nextNode, scheduler);
-    publisher.start();
+    api = new ApiClient(this::nextHttpPort, API_KEY);
     awaitAllLive("start");
-    publisher.publishAt(rate);
+    publishing = true;
+    long periodMicros = 1_000_000L / rate;
+    scheduler.scheduleAtFixedRate(() -> publishOne(group), 0, periodMicros, TimeUnit.MICROSECONDS);
+    // Direct messages: each subscriber's session gets one every 2 seconds, through the API.
+    scheduler.scheduleAtFixedRate(this::sendToEveryone, 500, 2000, TimeUnit.MILLISECONDS);
     pause(Duration.ofSeconds(5));
 
     long t = System.nanoTime();
@@ -137,21 +148,31 @@ public final class ChaosRun {
     redis.start();
     measure("Redis stopped 3 s and started", t);
 
-    publisher.stopPublishing();
+    publishing = false;
     pause(Duration.ofSeconds(1));
     measure("publishing stopped", System.nanoTime());
     return report(rate);
   }
 
   private int report(int rate) {
-    BitSet acked = publisher.ackedOffsets();
+    BitSet acked;
+    synchronized (ackedGroup) {
+      acked = (BitSet) ackedGroup.clone();
+    }
     long lost = 0;
+    long lostDirect = 0;
+    long directAcked = 0;
     long duplicates = 0;
     long outOfOrder = 0;
     long reconnects = 0;
     long sessionsLost = 0;
     for (ResilientClient c : subscribers) {
       lost += c.lostComparedTo(acked);
+      BitSet inbox = ackedInbox.getOrDefault(c, new BitSet());
+      synchronized (inbox) {
+        lostDirect += c.lostInbox(inbox);
+        directAcked += inbox.cardinality();
+      }
       duplicates += c.duplicates;
       outOfOrder += c.outOfOrder;
       reconnects += c.reconnects;
@@ -160,28 +181,51 @@ public final class ChaosRun {
     System.out.println();
     System.out.println("=== Switchboard chaos run ===");
     System.out.printf(
-        "subscribers %d, publish rate %d/s, publications acknowledged %d (highest offset %d), refused while unavailable %d%n",
-        subscribers.size(), rate, acked.cardinality(), publisher.highestAcked(), publisher.refused);
+        "subscribers %d, publish rate %d/s through the API; publications acknowledged %d (highest offset %d), direct sends acknowledged %d, calls refused or unanswered %d%n",
+        subscribers.size(),
+        rate,
+        acked.cardinality(),
+        acked.length() - 1,
+        directAcked,
+        refused.get());
     System.out.println(
         "event                                   from its start until all live and caught up");
     recoveryMillis.forEach((event, ms) -> System.out.printf("  %-40s %6d ms%n", event, ms));
     System.out.printf(
-        "lost %d, duplicated (after client dedupe) 0, duplicates dropped by offset %d, out of order %d%n",
-        lost, duplicates, outOfOrder);
+        "lost: group %d, direct %d; duplicated (after client dedupe) 0, duplicates dropped by offset %d; out of order %d%n",
+        lost, lostDirect, duplicates, outOfOrder);
     System.out.printf("reconnects %d, sessions lost %d%n", reconnects, sessionsLost);
-    boolean ok = lost == 0 && outOfOrder == 0 && sessionsLost == 0 && acked.cardinality() > 0;
+    boolean ok =
+        lost == 0
+            && lostDirect == 0
+            && outOfOrder == 0
+            && sessionsLost == 0
+            && acked.cardinality() > 0
+            && directAcked > 0;
     System.out.println(ok ? "RESULT: PASS" : "RESULT: FAIL");
     return ok ? 0 : 1;
   }
 
   /** Time from now until every client is live and has everything acknowledged before the event. */
   private void measure(String event, long start) {
-    long target = publisher.highestAcked();
+    long target;
+    synchronized (ackedGroup) {
+      target = ackedGroup.length() - 1;
+    }
+    Map<ResilientClient, Long> inboxTargets = new java.util.HashMap<>();
+    ackedInbox.forEach(
+        (c, bits) -> {
+          synchronized (bits) {
+            inboxTargets.put(c, (long) bits.length() - 1);
+          }
+        });
     long deadline = start + RECOVERY.toNanos();
     while (System.nanoTime() < deadline) {
-      boolean all = publisher.isLive();
+      boolean all = true;
       for (ResilientClient c : subscribers) {
-        if (!c.isLive() || c.cursor() < target) {
+        if (!c.isLive()
+            || c.cursor() < target
+            || c.inboxCursor() < inboxTargets.getOrDefault(c, 0L)) {
           all = false;
           break;
         }
@@ -221,11 +265,58 @@ public final class ChaosRun {
     return up.get(Math.floorMod(roundRobin.getAndIncrement(), up.size())).wsUri();
   }
 
+  private void publishOne(String group) {
+    if (!publishing || !inFlight.tryAcquire()) {
+      return;
+    }
+    api.publish(group, "p" + System.nanoTime())
+        .whenComplete(
+            (offset, failure) -> {
+              inFlight.release();
+              if (offset != null && offset.isPresent()) {
+                synchronized (ackedGroup) {
+                  ackedGroup.set((int) offset.getAsLong());
+                }
+              } else {
+                refused.incrementAndGet();
+              }
+            });
+  }
+
+  private void sendToEveryone() {
+    if (!publishing) {
+      return;
+    }
+    for (ResilientClient c : subscribers) {
+      String sessionId = c.sessionId();
+      if (sessionId == null || !inFlight.tryAcquire()) {
+        continue;
+      }
+      api.send(sessionId, "d" + System.nanoTime())
+          .whenComplete(
+              (offset, failure) -> {
+                inFlight.release();
+                if (offset != null && offset.isPresent()) {
+                  BitSet bits = ackedInbox.computeIfAbsent(c, k -> new BitSet());
+                  synchronized (bits) {
+                    bits.set((int) offset.getAsLong());
+                  }
+                } else {
+                  refused.incrementAndGet();
+                }
+              });
+    }
+  }
+
+  private int nextHttpPort() {
+    List<NodeJvm> up = nodes.stream().filter(NodeJvm::alive).toList();
+    return up.isEmpty()
+        ? 1
+        : up.get(Math.floorMod(roundRobin.getAndIncrement(), up.size())).httpPort;
+  }
+
   private void shutdown() {
     subscribers.forEach(ResilientClient::stop);
-    if (publisher != null) {
-      publisher.stop();
-    }
     scheduler.shutdownNow();
     nodes.forEach(NodeJvm::close);
     if (redis != null) {

@@ -47,6 +47,7 @@ final class NodeJvm implements AutoCloseable {
     command.add("-Dswitchboard.redis.url=" + redisUrl);
     // The chaos run is about delivery, not auth: the documented opt-in anonymous mode.
     command.add("-Dswitchboard.auth.mode=anonymous");
+    command.add("-Dswitchboard.api.key=" + ChaosRun.API_KEY);
     command.add("-Dswitchboard.edge.client-publish=any");
     command.add("-Dswitchboard.edge.frames-per-second=1000");
     command.add("-Dswitchboard.edge.frame-burst=1000");

@@ -42,6 +42,7 @@ final class ResilientClient {
   private final ScheduledExecutorService scheduler;
   private final Map<String, Long> cursors = new HashMap<>();
   private final BitSet received = new BitSet();
+  private final BitSet receivedInbox = new BitSet();
   private final BitSet acked = new BitSet();
   private final Map<Long, Long> pendingPublishes = new HashMap<>();
   private WebSocket socket;
@@ -114,6 +115,21 @@ final class ResilientClient {
     missing.clear(0, (int) Math.max(0, joinedHead + 1));
     missing.andNot(received);
     return missing.cardinality();
+  }
+
+  /** Direct messages the API acknowledged for this client's session that it never received. */
+  synchronized long lostInbox(BitSet ackedByApi) {
+    BitSet missing = (BitSet) ackedByApi.clone();
+    missing.andNot(receivedInbox);
+    return missing.cardinality();
+  }
+
+  synchronized long inboxCursor() {
+    return cursors.getOrDefault("@", 0L);
+  }
+
+  synchronized String sessionId() {
+    return sessionId;
   }
 
   synchronized BitSet ackedOffsets() {
@@ -233,6 +249,8 @@ final class ResilientClient {
     cursors.put(d.getStream(), d.getOffset());
     if (d.getStream().equals(group)) {
       received.set((int) d.getOffset());
+    } else if (d.getStream().equals("@")) {
+      receivedInbox.set((int) d.getOffset());
     }
   }
 
