@@ -1,6 +1,5 @@
 package io.switchboard.node.chaos;
 
-import com.google.protobuf.ByteString;
 import io.switchboard.protocol.v1.Ack;
 import io.switchboard.protocol.v1.ClientFrame;
 import io.switchboard.protocol.v1.Connect;
@@ -9,7 +8,6 @@ import io.switchboard.protocol.v1.Delivery;
 import io.switchboard.protocol.v1.ErrorCode;
 import io.switchboard.protocol.v1.Join;
 import io.switchboard.protocol.v1.Pong;
-import io.switchboard.protocol.v1.Publish;
 import io.switchboard.protocol.v1.Resume;
 import io.switchboard.protocol.v1.ServerFrame;
 import java.net.URI;
@@ -29,8 +27,7 @@ import java.util.function.Supplier;
 /**
  * A client that behaves like the SDK: it reconnects with backoff and jitter to whichever node is
  * up, resumes its session with its cursors, drops what it already has by offset, acks every second,
- * and counts what a user would notice: messages lost, delivered twice, or out of order. Optionally
- * it publishes at a fixed rate and remembers which offsets the node acknowledged.
+ * and counts what a user would notice: messages lost, delivered twice, or out of order.
  */
 final class ResilientClient {
   private static final HttpClient HTTP =
@@ -43,8 +40,6 @@ final class ResilientClient {
   private final Map<String, Long> cursors = new HashMap<>();
   private final BitSet received = new BitSet();
   private final BitSet receivedInbox = new BitSet();
-  private final BitSet acked = new BitSet();
-  private final Map<Long, Long> pendingPublishes = new HashMap<>();
   private WebSocket socket;
   private String sessionId;
   private String token;
@@ -53,10 +48,8 @@ final class ResilientClient {
   private long backoffMs = 100;
   private boolean live;
   private boolean stopped;
-  private boolean publishing;
   long duplicates;
   long outOfOrder;
-  long refused;
   long reconnects;
   long sessionsLost;
   String lastClose = "";
@@ -74,17 +67,6 @@ final class ResilientClient {
     scheduler.scheduleAtFixedRate(this::ack, 1, 1, TimeUnit.SECONDS);
   }
 
-  /** Publishes {@code perSecond} messages per second to the group until stopped. */
-  synchronized void publishAt(int perSecond) {
-    publishing = true;
-    scheduler.scheduleAtFixedRate(
-        this::publishOne, 0, 1_000_000 / perSecond, TimeUnit.MICROSECONDS);
-  }
-
-  synchronized void stopPublishing() {
-    publishing = false;
-  }
-
   synchronized void stop() {
     stopped = true;
     if (socket != null) {
@@ -99,10 +81,6 @@ final class ResilientClient {
 
   synchronized long cursor() {
     return cursors.getOrDefault(group, joinedHead);
-  }
-
-  synchronized long highestAcked() {
-    return acked.length() - 1;
   }
 
   synchronized long joinedHead() {
@@ -130,10 +108,6 @@ final class ResilientClient {
 
   synchronized String sessionId() {
     return sessionId;
-  }
-
-  synchronized BitSet ackedOffsets() {
-    return (BitSet) acked.clone();
   }
 
   private void connect() {
@@ -211,14 +185,7 @@ final class ResilientClient {
         live = true;
       }
       case DELIVERY -> onDelivery(frame.getDelivery());
-      case PUBLISHED -> {
-        Long seq = pendingPublishes.remove(frame.getId());
-        if (seq != null) {
-          acked.set((int) frame.getPublished().getOffset());
-        }
-      }
       case ERROR -> {
-        pendingPublishes.remove(frame.getId());
         if (frame.getError().getCode() == ErrorCode.SESSION_NOT_FOUND) {
           sessionsLost++;
           sessionId = null;
@@ -227,8 +194,6 @@ final class ResilientClient {
                   .setId(nextFrameId++)
                   .setConnect(Connect.getDefaultInstance())
                   .build());
-        } else if (frame.getError().getCode() == ErrorCode.UNAVAILABLE) {
-          refused++;
         }
       }
       case PING -> send(ClientFrame.newBuilder().setPong(Pong.getDefaultInstance()).build());
@@ -251,24 +216,6 @@ final class ResilientClient {
       received.set((int) d.getOffset());
     } else if (d.getStream().equals("@")) {
       receivedInbox.set((int) d.getOffset());
-    }
-  }
-
-  private void publishOne() {
-    synchronized (this) {
-      if (!publishing || !live || socket == null) {
-        return;
-      }
-      long id = nextFrameId++;
-      pendingPublishes.put(id, id);
-      send(
-          ClientFrame.newBuilder()
-              .setId(id)
-              .setPublish(
-                  Publish.newBuilder()
-                      .setGroup(group)
-                      .setPayload(ByteString.copyFromUtf8(name + "-" + id)))
-              .build());
     }
   }
 
