@@ -26,7 +26,9 @@ final class GrpcWorkerOutlet implements WorkerOutlet {
   public void complete() {
     if (!ended) {
       ended = true;
-      queue.complete();
+      if (!queue.isCompleted()) {
+        closeQuietly(() -> queue.complete());
+      }
     }
   }
 
@@ -34,7 +36,18 @@ final class GrpcWorkerOutlet implements WorkerOutlet {
   public void fail(RuntimeException cause) {
     if (!ended) {
       ended = true;
-      queue.fail(ApiErrors.from(cause));
+      if (!queue.isCompleted()) {
+        closeQuietly(() -> queue.fail(ApiErrors.from(cause)));
+      }
+    }
+  }
+
+  /** The worker's call may end (cancelled by the client) between the check and the close. */
+  private static void closeQuietly(Runnable close) {
+    try {
+      close.run();
+    } catch (IllegalStateException alreadyClosed) {
+      // the stream is over either way
     }
   }
 }

@@ -65,6 +65,10 @@ public final class BackendRouterActor extends AbstractBehavior<BackendRouterActo
       Set<Backend.EventKind> events)
       implements Command, ClusterMessage {}
 
+  /** A worker stops: route nothing more to it (routers also watch it, for crashed nodes). */
+  public record Deregister(ActorRef<WorkerActor.Command> worker)
+      implements Command, ClusterMessage {}
+
   /** Asks this node's counts (the API's Info gathers them from every node). */
   public record GetNodeStats(ActorRef<NodeStats> replyTo) implements Command, ClusterMessage {}
 
@@ -112,7 +116,8 @@ public final class BackendRouterActor extends AbstractBehavior<BackendRouterActo
         .onMessage(RouteEvent.class, this::onRouteEvent)
         .onMessage(SpawnWorker.class, this::onSpawnWorker)
         .onMessage(Register.class, this::onRegister)
-        .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(WorkerTerminated.class, m -> forget(m.worker()))
+        .onMessage(Deregister.class, m -> forget(m.worker()))
         .onMessage(GetNodeStats.class, this::onGetNodeStats)
         .onMessage(GetRoutes.class, this::onGetRoutes)
         .build();
@@ -195,9 +200,10 @@ public final class BackendRouterActor extends AbstractBehavior<BackendRouterActo
     return this;
   }
 
-  private Behavior<Command> onWorkerTerminated(WorkerTerminated terminated) {
-    if (table.remove(terminated.worker())) {
-      getContext().getLog().debug("Worker [{}] forgotten", terminated.worker().path());
+  private Behavior<Command> forget(ActorRef<WorkerActor.Command> worker) {
+    if (table.remove(worker)) {
+      getContext().unwatch(worker);
+      getContext().getLog().debug("Worker [{}] forgotten", worker.path());
     }
     return this;
   }

@@ -378,6 +378,10 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
   }
 
   private Behavior<Command> onPostStop() {
+    // Before the answers below: a browser that retries after BACKEND_GONE is not routed here again.
+    BackendRouterActor.Deregister deregister =
+        new BackendRouterActor.Deregister(getContext().getSelf());
+    told.forEach(router -> router.tell(deregister));
     if (!pending.isEmpty()) {
       Backend.Answer gone =
           Backend.Answer.failed(Backend.Outcome.BACKEND_GONE, "worker " + workerId + " went away");

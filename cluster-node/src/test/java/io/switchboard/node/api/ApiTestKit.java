@@ -126,9 +126,6 @@ final class ApiTestKit {
     return WsClient.open(URI.create(node.wsUri() + "?token=" + token(userId)), false);
   }
 
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
   /** {@code POST /api/<call>} with a JSON body; {@code apiKey} null sends no key. */
   static HttpResponse<String> post(TestNode node, String call, String json, String apiKey) {
     HttpRequest.Builder request =
@@ -140,7 +137,14 @@ final class ApiTestKit {
       request.header("authorization", "Bearer " + apiKey);
     }
     try {
-      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      // A client per call: a pooled connection could outlive its node, whose port a later node
+      // of the same JVM may reuse.
+      HttpClient http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(5))
+              .build();
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {

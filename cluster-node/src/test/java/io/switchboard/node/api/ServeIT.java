@@ -191,19 +191,20 @@ class ServeIT {
     try (WsClient browser = browser(node, "dave")) {
       browser.connect();
       Map<Long, String> expected = new HashMap<>();
-      for (int n = 0; n < 10; n++) {
-        expected.put(request(browser, "GET", p + "/item/" + n, 10_000), "item " + n);
-        if (n % 2 == 1) {
-          for (TestWorker w : List.of(first, second)) {
-            IncomingRequest r = w.nextRequest();
-            w.reply(r.getRequestId(), 200, "item " + r.getParamsOrThrow("n"), Map.of());
-          }
-        }
-      }
       Map<Long, String> answered = new HashMap<>();
-      for (int i = 0; i < 10; i++) {
-        ServerFrame f = browser.expect(ServerFrame.KindCase.REPLY);
-        answered.put(f.getId(), f.getReply().getBody().toStringUtf8());
+      for (int pair = 0; pair < 5; pair++) {
+        for (int n = 2 * pair; n < 2 * pair + 2; n++) {
+          expected.put(request(browser, "GET", p + "/item/" + n, 10_000), "item " + n);
+        }
+        // In turn: one request of each pair at each worker.
+        for (TestWorker w : List.of(first, second)) {
+          IncomingRequest r = w.nextRequest();
+          w.reply(r.getRequestId(), 200, "item " + r.getParamsOrThrow("n"), Map.of());
+        }
+        for (int i = 0; i < 2; i++) {
+          ServerFrame f = browser.expect(ServerFrame.KindCase.REPLY);
+          answered.put(f.getId(), f.getReply().getBody().toStringUtf8());
+        }
       }
       assertEquals(expected, answered, "every reply reached the frame it answers");
       assertEquals(0, first.queuedRequests() + second.queuedRequests(), "5 each, in turn");
