@@ -1,6 +1,7 @@
 package io.switchboard.node.bench;
 
 import com.google.protobuf.ByteString;
+import com.typesafe.config.ConfigFactory;
 import io.switchboard.protocol.v1.ClientFrame;
 import io.switchboard.protocol.v1.Connect;
 import io.switchboard.protocol.v1.GatewayClient;
@@ -109,7 +110,13 @@ public final class RequestReplyBenchmark {
     System.out.printf(
         "Backend API benchmark, %s, %d cores, %s journal%n",
         Instant.now(), Runtime.getRuntime().availableProcessors(), redis ? "Redis" : "in-memory");
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bench");
+    // The load generator is a plain client: no cluster, no remoting.
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "bench",
+            ConfigFactory.parseString("pekko.actor.provider = local")
+                .withFallback(ConfigFactory.load()));
     try (NodeProcess node = NodeProcess.start(spec, Duration.ofSeconds(90))) {
       int port = node.wsUri().getPort();
       GatewayClient gateway =
