@@ -47,7 +47,7 @@ copy() { # $1: a directory of this repository -> the path of its copy
   printf '%s' "$dest"
 }
 node_cp=$(copy "$root/cluster-node/target/classes")
-IFS=: read -r -a entries <"cluster-node/$cp_file"
+IFS=: read -r -a entries <"cluster-node/$cp_file" || true # no newline at its end
 for entry in "${entries[@]}"; do
   case "$entry" in
     "$root"/*) node_cp="$node_cp:$(copy "$entry")" ;;
