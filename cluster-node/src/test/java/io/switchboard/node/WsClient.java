@@ -96,8 +96,11 @@ public final class WsClient implements AutoCloseable {
     return nextId.getAndIncrement();
   }
 
-  /** Sends a frame in this client's encoding. */
-  public void send(ClientFrame frame) {
+  /**
+   * Sends a frame in this client's encoding. Synchronized: the JDK socket takes one message at a
+   * time, and the listener answers Pings from another thread.
+   */
+  public synchronized void send(ClientFrame frame) {
     if (json) {
       socket.sendText(FrameCodec.encodeJson(frame), true).join();
     } else {
@@ -115,11 +118,11 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
-  public void sendRawBinary(byte[] bytes) {
+  public synchronized void sendRawBinary(byte[] bytes) {
     socket.sendBinary(ByteBuffer.wrap(bytes), true).join();
   }
 
-  public void sendRawText(String text) {
+  public synchronized void sendRawText(String text) {
     socket.sendText(text, true).join();
   }
 
