@@ -40,7 +40,7 @@ public final class ApiKeys {
     }
     String value = authorization.orElse("").trim();
     if (!value.toLowerCase(Locale.ROOT).startsWith(BEARER)) {
-      return Optional.of("missing API key: send authorization: Bearer <key>");
+      return Optional.of("missing API key: send the header authorization: Bearer KEY");
     }
     byte[] presented = digest(value.substring(BEARER.length()).trim());
     boolean match = false;
