@@ -1,6 +1,7 @@
 package io.switchboard.node;
 
 import io.switchboard.node.api.ApiServer;
+import io.switchboard.node.auth.DevTokens;
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.backend.Backends;
 import io.switchboard.node.config.ApiSettings;
@@ -80,7 +81,7 @@ public final class Guardian {
             // joins or forms the cluster; seed nodes are not used.
             ClusterBootstrap.get(system).start();
           }
-          ApiSettings api = ApiSettings.create(config);
+          ApiSettings api = withDevelopmentApiKey(system, ApiSettings.create(config), gate);
           Route apiRoute = ApiServer.route(system, api);
           Route route =
               Directives.concat(
@@ -94,6 +95,26 @@ public final class Guardian {
           ApiServer.start(system, node, api, apiRoute);
           return Behaviors.empty();
         });
+  }
+
+  /**
+   * A node running with development credentials and no API key gets a generated one, logged, so
+   * that the one-command local run has a usable backend API; otherwise the API stays closed without
+   * keys.
+   */
+  private static ApiSettings withDevelopmentApiKey(
+      ActorSystem<?> system, ApiSettings api, Gatekeeper gate) {
+    if (!api.keys().isEmpty() || !gate.generatedCredentials()) {
+      return api;
+    }
+    String key = DevTokens.newApiKey();
+    system
+        .log()
+        .warn(
+            "**** DEVELOPMENT API KEY (no switchboard.api.keys configured; changes at every start):"
+                + " {} — send it as 'authorization: Bearer <key>' ****",
+            key);
+    return api.withKeys(java.util.List.of(key));
   }
 
   /** Auth and per-user limits; the limits count in Redis when the node has one. */

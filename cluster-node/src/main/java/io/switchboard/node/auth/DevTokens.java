@@ -37,6 +37,13 @@ public final class DevTokens {
     return "base64:" + Base64.getEncoder().encodeToString(b);
   }
 
+  /** A random backend API key (256 bits, URL-safe). */
+  public static String newApiKey() {
+    byte[] b = new byte[32];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
   /**
    * A token for {@code userId} allowed to join and publish to the given patterns, valid for {@code
    * ttl}, signed HS256 with {@code secret} (text, or {@code base64:...}).

@@ -279,6 +279,15 @@ public final class Gatekeeper {
     return auth.cookieName();
   }
 
+  /**
+   * Whether this node generated its own development credentials (JWT mode without any configured
+   * key). Such a node also generates a backend API key when none is configured; an anonymous node
+   * does not (its API stays closed without keys).
+   */
+  public boolean generatedCredentials() {
+    return devToken != null;
+  }
+
   /** The development token this node generated, when it runs without configured keys. */
   public Optional<String> devToken() {
     return Optional.ofNullable(devToken);

@@ -54,4 +54,17 @@ public record ApiSettings(
   public boolean separateGrpcPort(int httpPort) {
     return grpcPort != 0 && grpcPort != httpPort;
   }
+
+  /** These settings with other keys (the development key a node generates when it has none). */
+  public ApiSettings withKeys(List<String> newKeys) {
+    return new ApiSettings(
+        List.copyOf(newKeys),
+        grpcPort,
+        askTimeout,
+        clientAskDefaultTimeout,
+        clientAskMaxTimeout,
+        historyMaxPage,
+        presenceMaxMembers,
+        maxJsonBody);
+  }
 }
