@@ -14,8 +14,10 @@ import java.lang.reflect.InvocationTargetException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -25,10 +27,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's door: decides on a WebSocket upgrade (origin, then a token from the {@code
- * Authorization: Bearer} header, the token query parameter or the token cookie), on the token of a
- * Connect, Resume or Refresh frame, and hands each connection its {@link InterceptorChain} and the
- * node's {@link ConnectionSlots}. In JWT mode without any configured key it generates a development
- * secret and logs a token for it; in anonymous mode it says so loudly. Thread-safe: one per node.
+ * Authorization: Bearer} header, the token query parameter or the token cookie, or else the answer
+ * of a backend's connect hook), on the token of a Connect, Resume or Refresh frame, and hands each
+ * connection its {@link InterceptorChain} and the node's {@link ConnectionSlots}. In JWT mode
+ * without any configured key it generates a development secret and logs a token for it; in
+ * anonymous mode it says so loudly. Thread-safe: one per node.
  */
 public final class Gatekeeper {
   private static final Logger log = LoggerFactory.getLogger(Gatekeeper.class);
@@ -52,6 +55,18 @@ public final class Gatekeeper {
       Optional<String> authorization,
       Optional<String> queryToken,
       Optional<String> cookieToken) {}
+
+  /** Connect hook reply header: the user id. */
+  public static final String HOOK_USER = "x-switchboard-user";
+
+  /** Connect hook reply header: group patterns the user may join. */
+  public static final String HOOK_JOIN = "x-switchboard-join";
+
+  /** Connect hook reply header: group patterns the user may publish to. */
+  public static final String HOOK_PUBLISH = "x-switchboard-publish";
+
+  /** Connect hook reply header: when the connection's credentials expire (epoch ms). */
+  public static final String HOOK_EXPIRES_AT = "x-switchboard-expires-at";
 
   private final AuthSettings auth;
   private final EdgeSettings edge;
@@ -172,6 +187,12 @@ public final class Gatekeeper {
     shared.add(new UserRateInterceptor(userRate));
     shared.add(new SizeLimitInterceptor(limits));
     shared.add(new AclInterceptor());
+    if (auth.connectHook() && auth.mode() == AuthSettings.Mode.JWT) {
+      shared.add(new ConnectHookGuard(auth.connectHookPath()));
+      log.info(
+          "Connect hook: upgrades without a token are decided by the worker serving CONNECT {}",
+          auth.connectHookPath());
+    }
     for (String className : auth.interceptors()) {
       shared.add(instantiate(className, system));
       log.info("Frame interceptor [{}] installed", className);
@@ -225,6 +246,55 @@ public final class Gatekeeper {
         "no token: send one at the upgrade (Authorization: Bearer, ?"
             + auth.queryParameter()
             + "=) or in Connect/Resume.token");
+  }
+
+  /** Whether upgrades without a token are decided by a backend worker's connect hook. */
+  public boolean usesConnectHook() {
+    return !anonymousMode() && auth.connectHook();
+  }
+
+  /** The path the connect hook is asked at (method CONNECT). */
+  public String connectHookPath() {
+    return auth.connectHookPath();
+  }
+
+  /** How long the connect hook has to answer. */
+  public Duration connectHookTimeout() {
+    return auth.connectHookTimeout();
+  }
+
+  /**
+   * The connect hook's answer: 2xx with {@value #HOOK_USER} (and optionally {@value #HOOK_JOIN},
+   * {@value #HOOK_PUBLISH}, {@value #HOOK_EXPIRES_AT}) admits the upgrade; 401 and 403 are passed
+   * on; anything else is 403.
+   */
+  public UpgradeDecision hookAnswer(int status, Map<String, String> headers) {
+    if (status < 200 || status >= 300) {
+      return new Refuse(status == 401 ? 401 : 403, "refused by the connect hook");
+    }
+    Map<String, String> h = new HashMap<>();
+    headers.forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), v));
+    String userId = h.getOrDefault(HOOK_USER, "").trim();
+    if (userId.isEmpty() || userId.length() > TokenVerifier.MAX_USER_ID) {
+      return new Refuse(403, "the connect hook named no user");
+    }
+    try {
+      String expires = h.get(HOOK_EXPIRES_AT);
+      return new Proceed(
+          new Identity(
+              userId,
+              TokenVerifier.patterns(h.get(HOOK_JOIN), HOOK_JOIN),
+              TokenVerifier.patterns(h.get(HOOK_PUBLISH), HOOK_PUBLISH),
+              expires == null ? null : Instant.ofEpochMilli(Long.parseLong(expires.trim())),
+              Identity.Kind.HOOK));
+    } catch (IllegalArgumentException e) {
+      return new Refuse(403, "unusable connect hook answer: " + e.getMessage());
+    }
+  }
+
+  /** The connect hook could not be asked (no worker, worker gone, no answer in time). */
+  public UpgradeDecision hookUnavailable(String reason) {
+    return new Refuse(503, "connect hook unavailable: " + reason);
   }
 
   /** A Refresh: the new token must verify and name the same user. */

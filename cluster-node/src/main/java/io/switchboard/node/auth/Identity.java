@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /**
  * Who is behind a connection and what they may do: the user id, the group patterns they may join
- * and publish to, and when their credentials expire. Built from a verified token, or the configured
- * anonymous identity. Immutable; safe to share between actors.
+ * and publish to, and when their credentials expire. Built from a verified token, a backend's
+ * connect hook, or the configured anonymous identity. Immutable; safe to share between actors.
  *
  * @param userId the user, from the token's user claim
  * @param join patterns of groups the user may join
@@ -29,6 +29,8 @@ public record Identity(
     UNAUTHENTICATED,
     /** A verified token. */
     TOKEN,
+    /** Vouched for by a backend worker's connect hook. */
+    HOOK,
     /** The shared anonymous identity of a node in anonymous mode. */
     ANONYMOUS
   }

@@ -150,7 +150,8 @@ public final class TokenVerifier {
     }
   }
 
-  private static List<GroupPattern> patterns(Object claim, String name) {
+  /** Patterns from a claim (a list of strings, or one string separated by spaces or commas). */
+  static List<GroupPattern> patterns(Object claim, String name) {
     List<String> raw = new ArrayList<>();
     if (claim == null) {
       return List.of();

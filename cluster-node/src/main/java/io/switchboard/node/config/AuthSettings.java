@@ -9,7 +9,7 @@ import java.util.Locale;
 /**
  * How clients prove who they are and what they may do ({@code switchboard.auth}): the mode, the
  * keys tokens are verified with, the claims read from them, where the edge looks for a token, the
- * allowed WebSocket origins and the user-defined frame interceptors.
+ * allowed WebSocket origins, the user-defined frame interceptors and the connect hook.
  */
 public record AuthSettings(
     Mode mode,
@@ -30,6 +30,9 @@ public record AuthSettings(
     List<String> allowedOrigins,
     Duration tokenExpiryWarning,
     List<String> interceptors,
+    boolean connectHook,
+    String connectHookPath,
+    Duration connectHookTimeout,
     String anonymousUserId,
     List<String> anonymousJoin,
     List<String> anonymousPublish,
@@ -70,6 +73,9 @@ public record AuthSettings(
         c.getStringList("allowed-origins"),
         c.getDuration("token-expiry-warning"),
         c.getStringList("interceptors"),
+        c.getBoolean("connect-hook.enabled"),
+        c.getString("connect-hook.path"),
+        c.getDuration("connect-hook.timeout"),
         c.getString("anonymous.user-id"),
         c.getStringList("anonymous.join"),
         c.getStringList("anonymous.publish"),

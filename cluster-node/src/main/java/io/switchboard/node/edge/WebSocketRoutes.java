@@ -32,7 +32,8 @@ import org.apache.pekko.stream.typed.javadsl.ActorSink;
  * or canonical JSON under the subprotocol {@value FrameCodec#JSON_SUBPROTOCOL}. Before upgrading,
  * the {@link Gatekeeper} checks the {@code Origin} (HTTP 403 when foreign) and the token of the
  * {@code Authorization: Bearer} header, the token query parameter or the token cookie (HTTP 401
- * when it does not verify); no socket is opened for a refused request. Each socket gets a {@link
+ * when it does not verify) — or, without a token, asks the {@link ConnectHook} when one is
+ * configured; no socket is opened for a refused request. Each socket gets a {@link
  * ConnectionActor}; its inbound side is backpressured frame by frame, its outbound side is a
  * bounded {@link WebSocketTransport}.
  */
@@ -55,13 +56,37 @@ public final class WebSocketRoutes {
                         request -> {
                           Gatekeeper.UpgradeDecision decision =
                               gate.admitUpgrade(upgradeRequest(request, gate));
-                          if (decision instanceof Gatekeeper.Refuse refuse) {
-                            return refused(system, refuse);
+                          if (decision instanceof Gatekeeper.Proceed proceed
+                              && !proceed.identity().authenticated()
+                              && gate.usesConnectHook()) {
+                            return Directives.onSuccess(
+                                ConnectHook.decide(system, gate, request),
+                                hooked ->
+                                    admitted(
+                                        system,
+                                        settings,
+                                        connections,
+                                        materializer,
+                                        upgrade,
+                                        hooked));
                           }
-                          Identity identity = ((Gatekeeper.Proceed) decision).identity();
-                          return upgrade(
-                              system, settings, connections, materializer, upgrade, identity);
+                          return admitted(
+                              system, settings, connections, materializer, upgrade, decision);
                         })));
+  }
+
+  private static Route admitted(
+      ActorSystem<?> system,
+      EdgeSettings settings,
+      ActorRef<ConnectionRegistryActor.Command> connections,
+      Materializer materializer,
+      WebSocketUpgrade upgrade,
+      Gatekeeper.UpgradeDecision decision) {
+    if (decision instanceof Gatekeeper.Refuse refuse) {
+      return refused(system, refuse);
+    }
+    Identity identity = ((Gatekeeper.Proceed) decision).identity();
+    return upgrade(system, settings, connections, materializer, upgrade, identity);
   }
 
   private static Gatekeeper.UpgradeRequest upgradeRequest(HttpRequest request, Gatekeeper gate) {
