@@ -1,16 +1,13 @@
 package io.switchboard.node.api;
 
-import io.grpc.Status;
 import io.switchboard.node.backend.BackendRouterActor;
 import io.switchboard.node.backend.Backends;
 import io.switchboard.node.config.ApiSettings;
-import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.session.SessionEntity;
 import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.node.stream.StreamNames;
-import io.switchboard.node.user.UserEntity;
 import io.switchboard.protocol.CloseCode;
 import io.switchboard.protocol.v1.AskRequest;
 import io.switchboard.protocol.v1.AskResponse;
@@ -41,7 +38,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
@@ -70,7 +66,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
   private final Backends backends;
   private final ClusterInfo clusterInfo;
   private final Materializer materializer;
-  private final Optional<String> sharedUserId;
+  private final SessionTargets targets;
 
   public GatewayServiceImpl(ActorSystem<?> system, ApiSettings settings) {
     this.settings = settings;
@@ -79,7 +75,7 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
     this.backends = Backends.get(system);
     this.clusterInfo = new ClusterInfo(system, backends.router(), settings.askTimeout());
     this.materializer = Materializer.matFromSystem(system);
-    this.sharedUserId = UserEntity.sharedUserId(AuthSettings.create(system.settings().config()));
+    this.targets = new SessionTargets(system, settings.askTimeout());
   }
 
   /** Whether any API key is configured (without one, every call is refused). */
@@ -110,8 +106,10 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
     return call(
         metadata,
         () ->
-            forEachSession(
-                    target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+            targets
+                .forEach(
+                    targets.of(
+                        in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                     (sessionId, session) ->
                         session
                             .<SessionEntity.Queued>askWithStatus(
@@ -127,8 +125,9 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
         metadata,
         () -> {
           String groupId = validGroup(in.getGroup());
-          return forEachSession(
-                  target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+          return targets
+              .forEach(
+                  targets.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                   (sessionId, session) ->
                       session
                           .<SessionEntity.Joined>askWithStatus(
@@ -152,8 +151,9 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
         metadata,
         () -> {
           String groupId = validGroup(in.getGroup());
-          return forEachSession(
-                  target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+          return targets
+              .forEach(
+                  targets.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                   (sessionId, session) ->
                       session
                           .<Done>askWithStatus(
@@ -180,8 +180,9 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
             throw ApiErrors.invalid("close_code must be 0 or 4000-4999, not " + code);
           }
           String reason = in.getReason().isBlank() ? "disconnected by the backend" : in.getReason();
-          return forEachSession(
-                  target(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
+          return targets
+              .forEach(
+                  targets.of(in.hasSessionId(), in.getSessionId(), in.hasUserId(), in.getUserId()),
                   (sessionId, session) ->
                       session
                           .<Done>askWithStatus(
@@ -341,72 +342,6 @@ public final class GatewayServiceImpl implements GatewayPowerApi {
       result.completeExceptionally(ApiErrors.from(invalid));
     }
     return result;
-  }
-
-  /** Whom a call acts on: one session, or every current session of a user. */
-  private record Target(String sessionId, String userId) {}
-
-  private Target target(boolean hasSession, String sessionId, boolean hasUser, String userId) {
-    if (hasSession) {
-      if (sessionId.isBlank()) {
-        throw ApiErrors.invalid("session_id is empty");
-      }
-      return new Target(sessionId, null);
-    }
-    if (hasUser) {
-      if (!UserEntity.isIndexed(userId)) {
-        throw ApiErrors.invalid("user_id is empty");
-      }
-      if (sharedUserId.isPresent() && sharedUserId.get().equals(userId)) {
-        throw ApiErrors.invalid(
-            "in anonymous auth mode every connection is user ["
-                + userId
-                + "]: address sessions by session_id");
-      }
-      return new Target(null, userId);
-    }
-    throw ApiErrors.invalid("give session_id or user_id");
-  }
-
-  /**
-   * Runs {@code op} on the target session, or on every current session of the target user in
-   * parallel. A user's session that turns out not to exist is dropped from the user's index and
-   * from the result; any other failure fails the call (the operation may have reached some of the
-   * user's sessions: the calls are idempotent except Send).
-   */
-  private <R> CompletionStage<List<R>> forEachSession(
-      Target target, BiFunction<String, EntityRef<SessionEntity.Command>, CompletionStage<R>> op) {
-    if (target.userId() == null) {
-      return op.apply(target.sessionId(), session(target.sessionId())).thenApply(List::of);
-    }
-    return sharding
-        .entityRefFor(UserEntity.ENTITY_KEY, target.userId())
-        .ask(UserEntity.GetSessions::new, settings.askTimeout())
-        .thenCompose(
-            user -> {
-              List<CompletableFuture<Optional<R>>> each = new ArrayList<>();
-              for (String sessionId : user.sessionIds()) {
-                each.add(
-                    op.apply(sessionId, session(sessionId))
-                        .handle(
-                            (r, failure) -> {
-                              if (failure == null) {
-                                return Optional.of(r);
-                              }
-                              var status = ApiErrors.from(failure);
-                              if (status.status().getCode() != Status.Code.NOT_FOUND) {
-                                throw status;
-                              }
-                              UserEntity.sessionEnded(sharding, target.userId(), sessionId);
-                              return Optional.<R>empty();
-                            })
-                        .toCompletableFuture());
-              }
-              return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-                  .thenApply(
-                      done -> each.stream().map(CompletableFuture::join).flatMap(Optional::stream));
-            })
-        .thenApply(results -> results.toList());
   }
 
   private static String validGroup(String groupId) {

@@ -3,11 +3,8 @@ package io.switchboard.node.backend;
 import io.switchboard.node.ClusterMessage;
 import io.switchboard.node.config.BackendSettings;
 import io.switchboard.protocol.v1.GatewayFrame;
-import io.switchboard.protocol.v1.IncomingMessage;
-import io.switchboard.protocol.v1.IncomingRequest;
 import io.switchboard.protocol.v1.LifecycleEvent;
 import io.switchboard.protocol.v1.Register;
-import io.switchboard.protocol.v1.Registered;
 import io.switchboard.protocol.v1.RoutePattern;
 import io.switchboard.protocol.v1.WorkerFrame;
 import io.switchboard.protocol.v1.WorkerReply;
@@ -240,14 +237,7 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
             register.getName(),
             routes,
             events);
-    offer(
-        GatewayFrame.newBuilder()
-            .setRegistered(
-                Registered.newBuilder()
-                    .setWorkerId(workerId)
-                    .setNode(nodeName)
-                    .setRoutes(routes.size()))
-            .build());
+    offer(WorkerFrames.registered(workerId, nodeName, routes.size()));
     return true;
   }
 
@@ -289,27 +279,13 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
 
   private Behavior<Command> onHandle(Handle handle) {
     long requestId = ++nextRequestId;
-    Backend.ClientRequest request = handle.request();
     pending.put(
         requestId,
         new Pending(handle.replyTo(), System.nanoTime() + handle.timeoutMs() * 1_000_000L));
-    boolean queued =
-        offer(
-            GatewayFrame.newBuilder()
-                .setRequest(
-                    IncomingRequest.newBuilder()
-                        .setRequestId(requestId)
-                        .setMethod(request.method())
-                        .setPath(request.path())
-                        .setRoute(handle.route())
-                        .putAllParams(handle.params())
-                        .putAllHeaders(request.headers())
-                        .setBody(request.body())
-                        .setUserId(request.userId())
-                        .setSessionId(request.sessionId())
-                        .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, handle.timeoutMs())))
-                .build());
-    if (!queued) {
+    GatewayFrame frame =
+        WorkerFrames.request(
+            requestId, handle.request(), handle.route(), handle.params(), handle.timeoutMs());
+    if (!offer(frame)) {
       return Behaviors.stopped(); // PostStop answers this request and the others
     }
     if (!timers.isTimerActive(Sweep.INSTANCE)) {
@@ -319,38 +295,12 @@ public final class WorkerActor extends AbstractBehavior<WorkerActor.Command> {
   }
 
   private Behavior<Command> onDeliver(Deliver deliver) {
-    Backend.ClientMessage message = deliver.message();
-    boolean queued =
-        offer(
-            GatewayFrame.newBuilder()
-                .setMessage(
-                    IncomingMessage.newBuilder()
-                        .setPath(message.path())
-                        .setRoute(deliver.route())
-                        .putAllParams(deliver.params())
-                        .putAllHeaders(message.headers())
-                        .setBody(message.body())
-                        .setUserId(message.userId())
-                        .setSessionId(message.sessionId()))
-                .build());
-    return queued ? this : Behaviors.stopped();
+    GatewayFrame frame = WorkerFrames.message(deliver.message(), deliver.route(), deliver.params());
+    return offer(frame) ? this : Behaviors.stopped();
   }
 
   private Behavior<Command> onNotify(Notify notify) {
-    Backend.Event event = notify.event();
-    boolean queued =
-        offer(
-            GatewayFrame.newBuilder()
-                .setEvent(
-                    LifecycleEvent.newBuilder()
-                        .setKind(LifecycleEvent.Kind.valueOf(event.kind().name()))
-                        .setSessionId(event.sessionId())
-                        .setUserId(event.userId())
-                        .setGroup(event.groupId())
-                        .setResumed(event.resumed())
-                        .setNode(event.node()))
-                .build());
-    return queued ? this : Behaviors.stopped();
+    return offer(WorkerFrames.event(notify.event())) ? this : Behaviors.stopped();
   }
 
   /** Requests past their deadline were answered TIMEOUT by their asker: forget them. */
