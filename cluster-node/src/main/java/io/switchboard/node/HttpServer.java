@@ -19,8 +19,18 @@ public final class HttpServer {
   /** Binds {@code route} at the configured interface and port. */
   public static CompletionStage<ServerBinding> start(
       ActorSystem<?> system, NodeSettings settings, Route route) {
+    return bind(
+        system, settings.httpInterface(), settings.httpPort(), route, "HTTP (WebSocket /ws)");
+  }
+
+  /**
+   * Binds {@code route} at {@code host:port}, unbinding with coordinated shutdown; a failed bind
+   * terminates the node. {@code what} names the binding in the log.
+   */
+  public static CompletionStage<ServerBinding> bind(
+      ActorSystem<?> system, String host, int port, Route route, String what) {
     return Http.get(system)
-        .newServerAt(settings.httpInterface(), settings.httpPort())
+        .newServerAt(host, port)
         .bind(route)
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system))
         .whenComplete(
@@ -30,11 +40,12 @@ public final class HttpServer {
                 system
                     .log()
                     .info(
-                        "Switchboard HTTP at http://{}:{}/ (WebSocket /ws)",
+                        "Switchboard {} at http://{}:{}/",
+                        what,
                         address.getHostString(),
                         address.getPort());
               } else {
-                system.log().error("Failed to bind HTTP, terminating", failure);
+                system.log().error("Failed to bind " + what + ", terminating", failure);
                 system.terminate();
               }
             });

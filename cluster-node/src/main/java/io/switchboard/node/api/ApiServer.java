@@ -1,13 +1,11 @@
 package io.switchboard.node.api;
 
+import io.switchboard.node.HttpServer;
 import io.switchboard.node.config.ApiSettings;
 import io.switchboard.node.config.NodeSettings;
 import io.switchboard.protocol.v1.GatewayPowerApi;
 import io.switchboard.protocol.v1.GatewayPowerApiHandlerFactory;
-import java.net.InetSocketAddress;
-import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -48,24 +46,11 @@ public final class ApiServer {
               node.httpPort());
       return;
     }
-    Http.get(system)
-        .newServerAt(node.httpInterface(), settings.grpcPort())
-        .bind(route)
-        .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system))
-        .whenComplete(
-            (binding, failure) -> {
-              if (binding != null) {
-                InetSocketAddress address = binding.localAddress();
-                system
-                    .log()
-                    .info(
-                        "Switchboard backend API (gRPC, HTTP/JSON /api/<Call>) at {}:{}",
-                        address.getHostString(),
-                        address.getPort());
-              } else {
-                system.log().error("Failed to bind the backend API, terminating", failure);
-                system.terminate();
-              }
-            });
+    HttpServer.bind(
+        system,
+        node.httpInterface(),
+        settings.grpcPort(),
+        route,
+        "backend API (gRPC, HTTP/JSON /api/<Call>)");
   }
 }
