@@ -357,8 +357,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       return;
     }
     releaseSlot();
-    // Frames that follow wait in the stash until the slot is answered.
+    // Frames that follow wait in the stash until the slot is answered. The slot counts as held
+    // from now on, so that a connection stopping before the answer gives it back.
     phase = Phase.CONNECTING;
+    slotUserId = userId;
     CompletionStage<Boolean> slot = gate.slots().acquire(userId, connectionId);
     CompletableFuture<Boolean> now = slot.toCompletableFuture();
     if (now.isDone()) {
@@ -372,8 +374,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onSlotAnswered(SlotAnswered answered) {
-    if (answered.granted()) {
-      slotUserId = answered.userId();
+    if (!answered.granted() && answered.userId().equals(slotUserId)) {
+      slotUserId = null;
     }
     if (phase != Phase.CONNECTING) {
       return this;

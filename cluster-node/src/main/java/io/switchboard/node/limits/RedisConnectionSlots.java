@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Connections per user across the cluster: one Redis sorted set per user of connection ids scored
  * by the end of their lease. Taking a slot first drops expired leases, so a node that died without
  * giving its slots back frees them after at most one lease; the node renews the leases of its live
- * connections every third of a lease ({@link #renewAll()}, scheduled by the owner). While Redis is
+ * connections every third of a lease ({@link #renewAll()}, scheduled by the owner). A slot released
+ * while Redis is still deciding on it is given back as soon as it is granted. While Redis is
  * unreachable slots are counted on this node. Thread-safe; never blocks.
  */
 public final class RedisConnectionSlots implements ConnectionSlots {
@@ -58,6 +59,11 @@ public final class RedisConnectionSlots implements ConnectionSlots {
   private final Duration lease;
   private final LocalConnectionSlots fallback;
   private final Map<String, Set<String>> held = new ConcurrentHashMap<>();
+  private final Object lock = new Object();
+  // Guarded by lock: acquisitions on their way to Redis, and those released before Redis answered
+  // (their slot is given back as soon as it is granted, never held or renewed).
+  private final Set<String> acquiring = new java.util.HashSet<>();
+  private final Set<String> cancelled = new java.util.HashSet<>();
 
   public RedisConnectionSlots(
       CompletionStage<RedissonClient> client, String keyPrefix, int max, Duration lease) {
@@ -75,6 +81,9 @@ public final class RedisConnectionSlots implements ConnectionSlots {
       return fallback.acquire(userId, connectionId);
     }
     CompletableFuture<Boolean> granted = new CompletableFuture<>();
+    synchronized (lock) {
+      acquiring.add(connectionId);
+    }
     redis
         .getScript(StringCodec.INSTANCE)
         .<Long>evalAsync(
@@ -87,7 +96,19 @@ public final class RedisConnectionSlots implements ConnectionSlots {
             String.valueOf(lease.toMillis()))
         .whenComplete(
             (result, failure) -> {
-              if (failure != null) {
+              boolean wasCancelled;
+              synchronized (lock) {
+                acquiring.remove(connectionId);
+                wasCancelled = cancelled.remove(connectionId);
+              }
+              if (wasCancelled) {
+                if (result != null && result == 1L) {
+                  redis
+                      .getScoredSortedSet(key(userId), StringCodec.INSTANCE)
+                      .removeAsync(connectionId);
+                }
+                granted.complete(false);
+              } else if (failure != null) {
                 log.warn(
                     "Connections per user: Redis call failed ({}); counting on this node",
                     failure.toString());
@@ -111,6 +132,12 @@ public final class RedisConnectionSlots implements ConnectionSlots {
   @Override
   public void release(String userId, String connectionId) {
     fallback.release(userId, connectionId);
+    synchronized (lock) {
+      if (acquiring.contains(connectionId)) {
+        cancelled.add(connectionId);
+        return;
+      }
+    }
     boolean[] removed = new boolean[1];
     held.computeIfPresent(
         userId,

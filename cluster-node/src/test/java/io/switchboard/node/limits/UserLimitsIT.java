@@ -102,6 +102,24 @@ class UserLimitsIT {
     }
   }
 
+  @Test
+  void aSlotReleasedWhileRedisDecidesIsGivenBack() throws Exception {
+    String user = "u-" + UUID.randomUUID();
+    RedisConnectionSlots node =
+        new RedisConnectionSlots(connected(), "t", 1, Duration.ofMinutes(1));
+    for (int i = 0; i < 20; i++) {
+      // The connection stops before (or just after) Redis grants its slot.
+      var pending = node.acquire(user, "c" + i);
+      node.release(user, "c" + i);
+      pending.toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertEquals(
+          0, node.heldInRedis(user), "nothing is held or renewed for a stopped connection");
+    }
+    RedisConnectionSlots other =
+        new RedisConnectionSlots(connected(), "t", 1, Duration.ofMinutes(1));
+    assertTrue(awaitAcquire(other, user, "next", Duration.ofSeconds(10)), "the slot is free");
+  }
+
   private static boolean acquire(RedisConnectionSlots slots, String user, String id)
       throws Exception {
     return slots.acquire(user, id).toCompletableFuture().get(5, TimeUnit.SECONDS);
