@@ -4,17 +4,12 @@ import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.config.LimitSettings;
 import io.switchboard.node.limits.ConnectionSlots;
-import io.switchboard.node.limits.LocalConnectionSlots;
-import io.switchboard.node.limits.LocalUserRateLimiter;
-import io.switchboard.node.limits.RedisConnectionSlots;
-import io.switchboard.node.limits.RedisUserRateLimiter;
-import io.switchboard.node.limits.UserRateLimiter;
+import io.switchboard.node.limits.UserLimits;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -55,18 +50,6 @@ public final class Gatekeeper {
       Optional<String> authorization,
       Optional<String> queryToken,
       Optional<String> cookieToken) {}
-
-  /** Connect hook reply header: the user id. */
-  public static final String HOOK_USER = "x-switchboard-user";
-
-  /** Connect hook reply header: group patterns the user may join. */
-  public static final String HOOK_JOIN = "x-switchboard-join";
-
-  /** Connect hook reply header: group patterns the user may publish to. */
-  public static final String HOOK_PUBLISH = "x-switchboard-publish";
-
-  /** Connect hook reply header: when the connection's credentials expire (epoch ms). */
-  public static final String HOOK_EXPIRES_AT = "x-switchboard-expires-at";
 
   private final AuthSettings auth;
   private final EdgeSettings edge;
@@ -145,46 +128,9 @@ public final class Gatekeeper {
           auth.clockSkew());
     }
 
-    UserRateLimiter userRate;
-    ConnectionSlots slots;
-    if (redis != null) {
-      userRate =
-          limits.userFramesPerSecond() > 0
-              ? new RedisUserRateLimiter(redis, redisKeyPrefix, limits.userFramesPerSecond())
-              : UserRateLimiter.unlimited();
-      if (limits.userConnections() > 0) {
-        RedisConnectionSlots redisSlots =
-            new RedisConnectionSlots(
-                redis, redisKeyPrefix, limits.userConnections(), limits.connectionLease());
-        system
-            .scheduler()
-            .scheduleWithFixedDelay(
-                redisSlots.renewInterval(),
-                redisSlots.renewInterval(),
-                redisSlots::renewAll,
-                system.executionContext());
-        slots = redisSlots;
-      } else {
-        slots = ConnectionSlots.unlimited();
-      }
-    } else {
-      userRate =
-          limits.userFramesPerSecond() > 0
-              ? new LocalUserRateLimiter(limits.userFramesPerSecond())
-              : UserRateLimiter.unlimited();
-      slots =
-          limits.userConnections() > 0
-              ? new LocalConnectionSlots(limits.userConnections())
-              : ConnectionSlots.unlimited();
-    }
-    log.info(
-        "Limits per user ({}): {} frames/s, {} connections",
-        redis != null ? "cluster-wide in Redis" : "on this node",
-        limits.userFramesPerSecond() > 0 ? limits.userFramesPerSecond() : "unlimited",
-        limits.userConnections() > 0 ? limits.userConnections() : "unlimited");
-
+    UserLimits perUser = UserLimits.create(system, limits, redis, redisKeyPrefix);
     List<FrameInterceptor> shared = new ArrayList<>();
-    shared.add(new UserRateInterceptor(userRate));
+    shared.add(new UserRateInterceptor(perUser.frames()));
     shared.add(new SizeLimitInterceptor(limits));
     shared.add(new AclInterceptor());
     if (auth.connectHook() && auth.mode() == AuthSettings.Mode.JWT) {
@@ -197,7 +143,7 @@ public final class Gatekeeper {
       shared.add(instantiate(className, system));
       log.info("Frame interceptor [{}] installed", className);
     }
-    return new Gatekeeper(auth, edge, verifier, shared, slots, devToken);
+    return new Gatekeeper(auth, edge, verifier, shared, perUser.connections(), devToken);
   }
 
   /** Decides on an upgrade: 403 for a foreign origin, 401 for a token that does not verify. */
@@ -264,32 +210,11 @@ public final class Gatekeeper {
   }
 
   /**
-   * The connect hook's answer: 2xx with {@value #HOOK_USER} (and optionally {@value #HOOK_JOIN},
-   * {@value #HOOK_PUBLISH}, {@value #HOOK_EXPIRES_AT}) admits the upgrade; 401 and 403 are passed
-   * on; anything else is 403.
+   * The connect hook's answer ({@link ConnectHookAnswer}): 2xx naming a user admits the upgrade;
+   * 401 and 403 are passed on; anything else is 403.
    */
   public UpgradeDecision hookAnswer(int status, Map<String, String> headers) {
-    if (status < 200 || status >= 300) {
-      return new Refuse(status == 401 ? 401 : 403, "refused by the connect hook");
-    }
-    Map<String, String> h = new HashMap<>();
-    headers.forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), v));
-    String userId = h.getOrDefault(HOOK_USER, "").trim();
-    if (userId.isEmpty() || userId.length() > TokenVerifier.MAX_USER_ID) {
-      return new Refuse(403, "the connect hook named no user");
-    }
-    try {
-      String expires = h.get(HOOK_EXPIRES_AT);
-      return new Proceed(
-          new Identity(
-              userId,
-              TokenVerifier.patterns(h.get(HOOK_JOIN), HOOK_JOIN),
-              TokenVerifier.patterns(h.get(HOOK_PUBLISH), HOOK_PUBLISH),
-              expires == null ? null : Instant.ofEpochMilli(Long.parseLong(expires.trim())),
-              Identity.Kind.HOOK));
-    } catch (IllegalArgumentException e) {
-      return new Refuse(403, "unusable connect hook answer: " + e.getMessage());
-    }
+    return ConnectHookAnswer.decide(status, headers);
   }
 
   /** The connect hook could not be asked (no worker, worker gone, no answer in time). */

@@ -127,6 +127,37 @@ class GatekeeperTest {
   }
 
   @Test
+  void connectHookAnswersBecomeDecisions() {
+    Gatekeeper g = secretGate("switchboard.auth.connect-hook.enabled = on");
+    assertTrue(g.usesConnectHook());
+    Identity carol =
+        proceeds(
+            g.hookAnswer(
+                200,
+                java.util.Map.of(
+                    "X-Switchboard-User", "carol",
+                    "x-switchboard-join", "room:*, lobby",
+                    "x-switchboard-expires-at", "4102444800000")));
+    assertEquals("carol", carol.userId());
+    assertTrue(carol.mayJoin("lobby") && !carol.mayPublish("lobby"));
+    assertEquals(Identity.Kind.HOOK, carol.kind());
+    assertEquals(4102444800000L, carol.expiresAt().toEpochMilli());
+    assertEquals(401, refused(g.hookAnswer(401, java.util.Map.of())));
+    assertEquals(403, refused(g.hookAnswer(302, java.util.Map.of("x-switchboard-user", "x"))));
+    assertEquals(403, refused(g.hookAnswer(204, java.util.Map.of())));
+    assertEquals(
+        403,
+        refused(
+            g.hookAnswer(
+                200,
+                java.util.Map.of("x-switchboard-user", "x", "x-switchboard-expires-at", "soon"))));
+    assertEquals(503, refused(g.hookUnavailable("no worker")));
+    assertTrue(
+        !gate("switchboard.auth.mode = anonymous\nswitchboard.auth.connect-hook.enabled = on")
+            .usesConnectHook());
+  }
+
+  @Test
   void nodeWithoutKeysMakesADevelopmentTokenThatWorks() {
     Gatekeeper g = gate("");
     String token = g.devToken().orElseThrow();
