@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Two nodes in one cluster, one worker connected to each: requests from a browser on the first node
  * are balanced over both workers, the second one's requests fail at once when it is lost, and Info
- * sees both nodes.
+ * sees both nodes. The second node serves its API on a port of its own ({@code api.grpc-port}).
  */
 @ExtendWith(LogCapturingExtension.class)
 class ServeClusterIT {
@@ -48,15 +48,19 @@ class ServeClusterIT {
   @BeforeAll
   static void startCluster() throws IOException {
     int seedPort = TestNode.freePort();
+    int secondGrpcPort = TestNode.freePort();
     first = TestNode.start(ApiTestKit.nodeConfig(KEY) + "switchboard.remote.port = " + seedPort);
     second =
         TestNode.start(
             ApiTestKit.nodeConfig(KEY)
                 + "switchboard.node.seed-nodes = \"127.0.0.1:"
                 + seedPort
-                + "\"");
+                + "\"\n"
+                // The second node's API also has a port of its own; its worker uses that one.
+                + "switchboard.api.grpc-port = "
+                + secondGrpcPort);
     toFirst = ApiTestKit.grpc(first.system(), first.httpPort(), KEY);
-    toSecond = ApiTestKit.grpc(first.system(), second.httpPort(), KEY);
+    toSecond = ApiTestKit.grpc(first.system(), secondGrpcPort, KEY);
   }
 
   @AfterAll
