@@ -909,8 +909,12 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         }
       }
       case CONNECT_TIMEOUT -> {
-        if (phase == Phase.AWAITING_HELLO || phase == Phase.CONNECTING) {
+        if (phase == Phase.AWAITING_HELLO) {
           closeWith(CloseCode.CONNECT_TIMEOUT, "no Connect or Resume in time");
+        } else if (phase == Phase.CONNECTING) {
+          // The client did send Connect/Resume and the node is still on it (a slow session start,
+          // a connection slot): wait; every request it makes is answered within its ask timeout.
+          timers.startSingleTimer(Tick.CONNECT_TIMEOUT, settings.connectTimeout());
         }
       }
       case REANNOUNCE -> {
