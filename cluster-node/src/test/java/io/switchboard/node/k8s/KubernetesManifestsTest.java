@@ -142,12 +142,24 @@ class KubernetesManifestsTest {
     List<String> env = new ArrayList<>();
     object("ConfigMap/switchboard-config").path("data").fieldNames().forEachRemaining(env::add);
     container().path("env").forEach(e -> env.add(e.path("name").asText()));
+    object("Secret/switchboard-credentials")
+        .path("stringData")
+        .fieldNames()
+        .forEachRemaining(env::add);
     for (String name : env) {
       assertTrue(
           read.contains(name) || name.equals("JAVA_TOOL_OPTIONS"),
           name + " is read by the node (reference.conf)");
     }
     assertEquals("status.podIP", container().at("/env/0/valueFrom/fieldRef/fieldPath").asText());
+  }
+
+  @Test
+  void everyNodeGetsTheSameCredentialsFromOneSecret() {
+    JsonNode secret = object("Secret/switchboard-credentials").path("stringData");
+    assertFalse(secret.path("SWITCHBOARD_AUTH_HMAC_SECRET").asText().isEmpty(), "shared token key");
+    assertFalse(secret.path("SWITCHBOARD_API_KEY").asText().isEmpty(), "shared API key");
+    assertEquals("switchboard-credentials", container().at("/envFrom/1/secretRef/name").asText());
   }
 
   @Test
