@@ -16,10 +16,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One benchmark client of the client protocol over a {@link WsConnection}: Connect, then (for a
- * subscriber) Join of one group; answers Ping with Pong; acks deliveries every 100 messages or 1 s
- * like a real client; checks offsets are gap-free; records publish→delivery latency from the
- * timestamp in the payload. A publisher sends Publish frames and times their Published answers.
+ * One benchmark client of the client protocol over a {@link WsConnection}: Connect (with its own
+ * user's token), then (for a subscriber) Join of one group; answers Ping with Pong; acks deliveries
+ * every 100 messages or 1 s like a real client (configurable); checks offsets are gap-free; records
+ * publish→delivery latency from the timestamp in the payload. A publisher sends Publish frames and
+ * times their Published answers.
  *
  * <p>Payload layout (big-endian): send time (System.nanoTime, 8 bytes), step (4), flags (4),
  * sequence (8), zero padding.
@@ -35,14 +36,15 @@ final class BenchSocket implements WsConnection.Handler {
 
   static final int MEASURED = 1;
   static final int HEADER_BYTES = 24;
-  private static final long ACK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final int ACK_EVERY = 100;
   private static final int SENT_RING = 1 << 16;
   private static final byte DELIVERY_TAG = 0x72; // ServerFrame.delivery: field 14, length-delimited
 
   private final Role role;
   private final String group;
   private final Stats stats;
+  private final String token;
+  private final int ackEvery;
+  private final long ackIntervalNanos;
   private final CompletableFuture<BenchSocket> ready = new CompletableFuture<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
   private volatile WsConnection connection;
@@ -59,10 +61,14 @@ final class BenchSocket implements WsConnection.Handler {
   private final int[] sentStep;
   private long nextId = 10;
 
-  BenchSocket(Role role, String group, Stats stats) {
+  BenchSocket(
+      Role role, String group, String token, Stats stats, int ackEvery, long ackIntervalMs) {
     this.role = role;
+    this.token = token;
     this.group = group;
     this.stats = stats;
+    this.ackEvery = Math.max(1, ackEvery);
+    this.ackIntervalNanos = TimeUnit.MILLISECONDS.toNanos(ackIntervalMs);
     this.sentAt = role == Role.PUBLISHER ? new long[SENT_RING] : null;
     this.sentStep = role == Role.PUBLISHER ? new int[SENT_RING] : null;
   }
@@ -88,7 +94,11 @@ final class BenchSocket implements WsConnection.Handler {
   @Override
   public void onOpen(WsConnection c) {
     connection = c;
-    send(ClientFrame.newBuilder().setId(1).setConnect(Connect.getDefaultInstance()).build());
+    send(
+        ClientFrame.newBuilder()
+            .setId(1)
+            .setConnect(Connect.newBuilder().setToken(token).setClient("switchboard-bench"))
+            .build());
   }
 
   @Override
@@ -131,7 +141,8 @@ final class BenchSocket implements WsConnection.Handler {
       case PUBLISHED -> published(frame.getId());
       case ERROR -> {
         stats.errors.increment();
-        stats.problem("node error " + frame.getError().getCode() + ": " + frame.getError());
+        stats.problem(
+            "node error " + frame.getError().getCode() + ": " + frame.getError().getMessage());
         if (!ready.isDone()) {
           ready.completeExceptionally(
               new IllegalStateException("refused: " + frame.getError().getMessage()));
@@ -237,7 +248,7 @@ final class BenchSocket implements WsConnection.Handler {
       }
       lastOffset = Math.max(lastOffset, offset);
       unacked++;
-      if (unacked >= ACK_EVERY || now - lastAckNanos >= ACK_INTERVAL_NANOS) {
+      if (unacked >= ackEvery || now - lastAckNanos >= ackIntervalNanos) {
         unacked = 0;
         lastAckNanos = now;
         ackOffset = lastOffset;
@@ -252,7 +263,7 @@ final class BenchSocket implements WsConnection.Handler {
   void tick(long now) {
     long ackOffset = -1;
     synchronized (this) {
-      if (unacked > 0 && now - lastAckNanos >= ACK_INTERVAL_NANOS) {
+      if (unacked > 0 && now - lastAckNanos >= ackIntervalNanos) {
         unacked = 0;
         lastAckNanos = now;
         ackOffset = lastOffset;

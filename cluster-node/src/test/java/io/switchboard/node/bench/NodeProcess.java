@@ -38,6 +38,8 @@ final class NodeProcess implements AutoCloseable {
       Path workDir) {}
 
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+  private static final Pattern HISTOGRAM_LINE =
+      Pattern.compile("(?m)^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
 
   private final Process process;
   private final int httpPort;
@@ -45,6 +47,7 @@ final class NodeProcess implements AutoCloseable {
   private final Path log;
   private final Thread hook;
   private final String command;
+  private long logOffset;
 
   private NodeProcess(Process process, int httpPort, int managementPort, Path log, String command) {
     this.process = process;
@@ -90,10 +93,16 @@ final class NodeProcess implements AutoCloseable {
     cmd.add("-Dswitchboard.edge.client-publish=any");
     cmd.add("-Dswitchboard.edge.frames-per-second=1000000");
     cmd.add("-Dswitchboard.edge.frame-burst=1000000");
-    cmd.add("-Dswitchboard.persistence.journal-plugin=" + spec.journalPlugin());
-    if (spec.snapshotPlugin() != null && !spec.snapshotPlugin().isEmpty()) {
+    if (!spec.journalPlugin().isEmpty()) {
+      cmd.add("-Dswitchboard.persistence.journal-plugin=" + spec.journalPlugin());
+    }
+    if (!spec.snapshotPlugin().isEmpty()) {
       cmd.add("-Dswitchboard.persistence.snapshot-plugin=" + spec.snapshotPlugin());
     }
+    // Used only when the node starts a Redis of its own (Redis plugins, no SWITCHBOARD_REDIS_URL):
+    // a free port and a fresh directory, never another node's Redis on this machine.
+    cmd.add("-Dswitchboard.redis.embedded.port=" + freePort(taken));
+    cmd.add("-Dswitchboard.redis.embedded.data-dir=" + spec.workDir().resolve("redis"));
     cmd.add("-Dpekko.persistence.snapshot-store.local.dir=" + spec.workDir().resolve("snapshots"));
     cmd.add("-cp");
     cmd.add(spec.classpath());
@@ -151,6 +160,15 @@ final class NodeProcess implements AutoCloseable {
     return Proc.rssBytes(process.pid());
   }
 
+  /** The Redis server the node started as its child process, if any. */
+  java.util.Optional<ProcessHandle> embeddedRedis() {
+    return process
+        .descendants()
+        // Debian's redis-server is a link to redis-check-rdb: match "redis" in the executable.
+        .filter(p -> p.info().command().map(c -> c.contains("redis")).orElse(false))
+        .findFirst();
+  }
+
   /** Threads of the node process. */
   int threads() {
     return Proc.threads(process.pid());
@@ -162,6 +180,17 @@ final class NodeProcess implements AutoCloseable {
     String info = jcmd("GC.heap_info");
     Matcher m = HEAP_USED.matcher(info);
     return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+  }
+
+  /** Live objects per class after a full GC: class name -> {instances, bytes}. */
+  java.util.Map<String, long[]> classHistogram() {
+    java.util.Map<String, long[]> histogram = new java.util.HashMap<>();
+    Matcher m = HISTOGRAM_LINE.matcher(jcmd("GC.class_histogram"));
+    while (m.find()) {
+      histogram.put(
+          m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+    }
+    return histogram;
   }
 
   /** Runs a jcmd command against the node and returns its output. */
@@ -186,6 +215,49 @@ final class NodeProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       return "jcmd interrupted";
     }
+  }
+
+  /**
+   * WARN and ERROR lines the node logged since the previous call: how many, and the most frequent
+   * message; empty when none.
+   */
+  synchronized String newWarnings() {
+    String text;
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(log.toFile(), "r")) {
+      long end = file.length();
+      if (end <= logOffset) {
+        return "";
+      }
+      file.seek(logOffset);
+      byte[] bytes = new byte[(int) Math.min(end - logOffset, 256L << 20)];
+      file.readFully(bytes);
+      logOffset += bytes.length;
+      text = new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+    java.util.Map<String, Integer> messages = new java.util.HashMap<>();
+    int count = 0;
+    for (String line : text.split("\n")) {
+      if (line.contains(" WARN ") || line.contains(" ERROR ")) {
+        count++;
+        int dash = line.indexOf(" - ");
+        String message = dash < 0 ? line : line.substring(dash + 3);
+        messages.merge(
+            message.length() > 140 ? message.substring(0, 140) : message, 1, Integer::sum);
+      }
+    }
+    if (count == 0) {
+      return "";
+    }
+    var top = messages.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).get();
+    return "node logged "
+        + count
+        + " WARN/ERROR lines, "
+        + top.getValue()
+        + "x \""
+        + top.getKey()
+        + "\"";
   }
 
   /** The last lines of the node's log (for failures). */
@@ -242,6 +314,25 @@ final class NodeProcess implements AutoCloseable {
   }
 
   private void kill() {
+    List<ProcessHandle> children = process.descendants().toList();
+    try {
+      stop();
+    } finally {
+      // An embedded Redis outlives a node that had to be killed: never leave one behind.
+      for (ProcessHandle child : children) {
+        if (child.isAlive()) {
+          child.destroy();
+          try {
+            child.onExit().get(5, TimeUnit.SECONDS);
+          } catch (Exception e) {
+            child.destroyForcibly();
+          }
+        }
+      }
+    }
+  }
+
+  private void stop() {
     if (!process.isAlive()) {
       return;
     }
