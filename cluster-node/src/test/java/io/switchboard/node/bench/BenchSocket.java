@@ -141,6 +141,9 @@ final class BenchSocket implements WsConnection.Handler {
       case PUBLISHED -> published(frame.getId());
       case ERROR -> {
         stats.errors.increment();
+        if (role == Role.PUBLISHER) {
+          stats.refused.increment();
+        }
         stats.problem(
             "node error " + frame.getError().getCode() + ": " + frame.getError().getMessage());
         if (!ready.isDone()) {

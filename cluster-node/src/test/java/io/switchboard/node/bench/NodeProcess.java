@@ -81,7 +81,6 @@ final class NodeProcess implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
-    cmd.addAll(spec.jvmOptions());
     cmd.add("-Dlogback.configurationFile=" + logback);
     cmd.add("-Dswitchboard.node.host=127.0.0.1");
     cmd.add("-Dswitchboard.node.port-offset=0");
@@ -90,6 +89,9 @@ final class NodeProcess implements AutoCloseable {
     cmd.add("-Dswitchboard.http.port=" + http);
     cmd.add("-Dswitchboard.remote.port=" + remote);
     cmd.add("-Dswitchboard.management.port=" + management);
+    cmd.add("-Dswitchboard.management.interface=127.0.0.1");
+    // gRPC and the HTTP/JSON API on the HTTP port (loopback), whatever SWITCHBOARD_GRPC_PORT says.
+    cmd.add("-Dswitchboard.api.grpc-port=0");
     cmd.add("-Dswitchboard.edge.client-publish=any");
     cmd.add("-Dswitchboard.edge.frames-per-second=1000000");
     cmd.add("-Dswitchboard.edge.frame-burst=1000000");
@@ -104,6 +106,8 @@ final class NodeProcess implements AutoCloseable {
     cmd.add("-Dswitchboard.redis.embedded.port=" + freePort(taken));
     cmd.add("-Dswitchboard.redis.embedded.data-dir=" + spec.workDir().resolve("redis"));
     cmd.add("-Dpekko.persistence.snapshot-store.local.dir=" + spec.workDir().resolve("snapshots"));
+    // Last: the caller's options win over the settings above (the last -D of a key counts).
+    cmd.addAll(spec.jvmOptions());
     cmd.add("-cp");
     cmd.add(spec.classpath());
     cmd.add("io.switchboard.node.Main");

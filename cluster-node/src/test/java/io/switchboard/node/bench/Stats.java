@@ -18,6 +18,7 @@ final class Stats {
   final LongAdder duplicates = new LongAdder();
   final LongAdder errors = new LongAdder();
   final LongAdder published = new LongAdder();
+  final LongAdder refused = new LongAdder();
   final LongAdder lost = new LongAdder();
   final LongAdder pongs = new LongAdder();
   final AtomicReference<String> lastProblem = new AtomicReference<>("");
