@@ -118,7 +118,10 @@ final class NodeProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();
-    String shown = String.join(" ", cmd).replace(spec.classpath(), "<cluster-node classpath>");
+    String shown =
+        String.join(" ", cmd)
+            .replace(spec.classpath(), "<cluster-node classpath>")
+            .replaceAll("(hmac-secret=)\\S+", "$1<random per run>");
     NodeProcess node = new NodeProcess(process, http, management, log, shown);
     try {
       node.awaitOk("http://127.0.0.1:" + management + "/ready", timeout);
