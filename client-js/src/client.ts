@@ -459,8 +459,8 @@ export class SwitchboardClient {
       this.retryLater(kind, `the token could not be fetched: ${String(e)}`, undefined);
       return;
     }
-    if (this.phase !== "connecting" || this.transportValue) {
-      return;
+    if ((this.phase as ConnectionState) !== "connecting" || this.transportValue) {
+      return; // closed, or superseded while the token was fetched
     }
     const id = this.frameId();
     this.helloId = id;
