@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /echo/:word}: answers the word back;
  *   <li>{@code POST /votes/:room}: the request body is the caller's choice; one vote per user;
  *   <li>{@code GET /votes/:room}: the room's tally;
+ *   <li>{@code GET /delay/:ms}: answers after {@code ms} milliseconds (at most a minute), to try
+ *       request timeouts;
  * </ul>
  *
  * <p>and the CONNECTED and DISCONNECTED lifecycle events (logged). Once a second it publishes the
@@ -99,6 +101,7 @@ public final class VotesWorker {
                     .addRoutes(route("GET", "/echo/:word"))
                     .addRoutes(route("GET", "/votes/:room"))
                     .addRoutes(route("POST", "/votes/:room"))
+                    .addRoutes(route("GET", "/delay/:ms"))
                     .addEvents(LifecycleEvent.Kind.CONNECTED)
                     .addEvents(LifecycleEvent.Kind.DISCONNECTED))
             .build());
@@ -132,7 +135,14 @@ public final class VotesWorker {
               "Registered as [{}] at node {}",
               frame.getRegistered().getWorkerId(),
               frame.getRegistered().getNode());
-      case REQUEST -> replies.offer(answer(frame.getRequest()));
+      case REQUEST -> {
+        IncomingRequest request = frame.getRequest();
+        if (request.getRoute().equals("/delay/:ms")) {
+          delayed(request, replies);
+        } else {
+          replies.offer(answer(request));
+        }
+      }
       case EVENT ->
           log.info(
               "{} session [{}] of user [{}]",
@@ -153,6 +163,28 @@ public final class VotesWorker {
               : reply(request, 200, JSON, Tallies.json(room, tallies.tally(room)));
       default -> reply(request, 404, TEXT, "no such route");
     };
+  }
+
+  /** Answers {@code GET /delay/:ms} after that many milliseconds (0 to 60 000). */
+  private void delayed(IncomingRequest request, BoundedSourceQueue<WorkerFrame> replies) {
+    long ms;
+    try {
+      ms = Long.parseLong(request.getParamsOrThrow("ms"));
+    } catch (NumberFormatException e) {
+      ms = -1;
+    }
+    if (ms < 0 || ms > 60_000) {
+      replies.offer(reply(request, 400, TEXT, "the delay is 0 to 60000 milliseconds"));
+      return;
+    }
+    system
+        .scheduler()
+        .scheduleOnce(
+            Duration.ofMillis(ms),
+            () ->
+                replies.offer(
+                    reply(request, 200, TEXT, "waited " + request.getParamsOrThrow("ms"))),
+            system.executionContext());
   }
 
   private WorkerFrame vote(IncomingRequest request, String room) {
