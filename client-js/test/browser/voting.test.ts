@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "../support/browser.js";
-import { REPO_DIR, TestNode } from "../support/node.js";
+import { CLIENT_JS_DIR, REPO_DIR, TestNode } from "../support/node.js";
 import { assertGapFree, Bots, view } from "../support/voting-room.js";
 import { startVotingServer, type VotingServer } from "../support/voting.js";
 import { waitFor } from "../support/wait.js";
@@ -93,5 +93,9 @@ test("a page offline for a few seconds while votes continue catches up with no g
   const lost = b.states.find((s) => s.state === "lost" && s.at >= offlineAt);
   assert.ok(lost, `bob's connection went away while offline: ${JSON.stringify(b.states.slice(-4))}`);
   assert.equal(b.states.at(-1)?.state, "resumed");
-  await alice.screenshot({ path: join(REPO_DIR, "examples", "voting", "screenshot.png") });
+  // build/voting.png on every run; UPDATE_SCREENSHOT=1 refreshes the committed one of the example.
+  await alice.screenshot({ path: join(CLIENT_JS_DIR, "build", "voting.png") });
+  if (process.env.UPDATE_SCREENSHOT === "1") {
+    await alice.screenshot({ path: join(REPO_DIR, "examples", "voting", "screenshot.png") });
+  }
 });

@@ -285,3 +285,22 @@ export class TestNode {
     return child;
   }
 }
+
+/**
+ * Fails with a clear message when the node has no long-poll endpoint (`POST /lp/open` answers
+ * 404): the server side of the long-poll contract (LONGPOLL-CONTRACT.md) is not in this build.
+ */
+export async function requireLongPoll(node: TestNode): Promise<void> {
+  const answer = await fetch(`${node.url}/lp/open`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{not json",
+  });
+  await answer.text();
+  if (answer.status === 404) {
+    throw new Error(
+      "the node has no long-poll endpoint (POST /lp/open answered 404): these tests need the server side " +
+        "of the long-poll contract (LONGPOLL-CONTRACT.md, branch 'longpoll'); they pass once it is merged",
+    );
+  }
+}
