@@ -32,44 +32,65 @@ function transport(cursors = () => [] as { stream: string; offset: string }[]) {
 }
 
 test("open, then polls carry the session and cursors; sends are answered; one poll at a time", async () => {
-  let cursor = 0;
-  const { t, frames, ends } = transport(() => (cursor ? [{ stream: "lp-a", offset: String(cursor) }] : []));
-  t.open({ id: "1", connect: {} }, undefined);
-  const connected = await waitFor("Connected", () => frames.find((f) => f.connected));
-  assert.equal(connected.id, "1");
-  assert.ok(t.send({ id: "2", join: { group: "lp-a", sinceOffset: "0" } }));
-  assert.ok(t.send({ id: "3", publish: { group: "lp-a", payload: b64("one") } }));
-  await waitFor("Published", () => frames.find((f) => f.published));
-  const delivered = await waitFor("the delivery", () => frames.find((f) => f.delivery));
-  assert.equal(delivered.delivery?.offset, "1");
-  cursor = 1;
-  server.publish("lp-a", "two");
-  await waitFor("the second delivery", () => frames.find((f) => f.delivery?.offset === "2"));
-  const polls = server.calls.filter((c) => c.call === "poll").map((c) => c.body as Record<string, unknown>);
-  assert.equal(polls[0].sessionId, connected.connected?.sessionId);
-  assert.equal(polls[0].resumeToken, connected.connected?.resumeToken);
-  assert.deepEqual(polls.at(-1)?.cursors, [{ stream: "lp-a", offset: "1" }]);
-  assert.equal(polls.at(-1)?.waitMs, 1000);
-  assert.ok(t.send({ ack: { cursors: [{ stream: "lp-a", offset: "2" }] } }));
-  assert.equal(server.sentFrames("ack").length, 0, "acks ride on polls");
-  assert.equal(server.maxConcurrentPolls, 1);
-  const sendFrames = server.sentFrames("join").concat(server.sentFrames("publish"));
-  assert.deepEqual(sendFrames.map((f) => f.id), ["2", "3"]);
-  t.close();
+  // the cursors a client would have: the highest offset delivered so far
+  const frames: ServerFrame[] = [];
+  const highest = () => Math.max(0, ...frames.filter((f) => f.delivery).map((f) => Number(f.delivery!.offset)));
+  const ends: TransportEnd[] = [];
+  const t = new LongPollTransport(
+    {
+      baseUrl: `${url}/lp`,
+      fetch: globalThis.fetch,
+      cursors: () => (highest() ? [{ stream: "lp-a", offset: String(highest()) }] : []),
+      waitMs: 1000,
+    },
+    { frame: (f) => frames.push(f), end: (e) => ends.push(e) },
+  );
+  try {
+    t.open({ id: "1", connect: {} }, undefined);
+    const connected = await waitFor("Connected", () => frames.find((f) => f.connected));
+    assert.equal(connected.id, "1");
+    assert.ok(t.send({ id: "2", join: { group: "lp-a", sinceOffset: "0" } }));
+    assert.ok(t.send({ id: "3", publish: { group: "lp-a", payload: b64("one") } }));
+    await waitFor("Published", () => frames.find((f) => f.published));
+    const delivered = await waitFor("the delivery", () => frames.find((f) => f.delivery));
+    assert.equal(delivered.delivery?.offset, "1");
+    server.publish("lp-a", "two");
+    await waitFor("the second delivery", () => frames.find((f) => f.delivery?.offset === "2"));
+    await waitFor("a poll after it", () => server.calls.filter((c) => c.call === "poll").some((c) => JSON.stringify((c.body as { cursors?: unknown }).cursors) === JSON.stringify([{ stream: "lp-a", offset: "2" }])));
+    const polls = server.calls.filter((c) => c.call === "poll").map((c) => c.body as Record<string, unknown>);
+    assert.equal(polls[0].sessionId, connected.connected?.sessionId);
+    assert.equal(polls[0].resumeToken, connected.connected?.resumeToken);
+    assert.equal(polls[0].waitMs, 1000);
+    assert.deepEqual(
+      frames.filter((f) => f.delivery).map((f) => f.delivery?.offset),
+      ["1", "2"],
+      "a poll's cursors are its acks: nothing delivered twice",
+    );
+    assert.ok(t.send({ ack: { cursors: [{ stream: "lp-a", offset: "2" }] } }));
+    assert.equal(server.sentFrames("ack").length, 0, "acks ride on polls");
+    assert.equal(server.maxConcurrentPolls, 1);
+    const sendFrames = server.sentFrames("join").concat(server.sentFrames("publish"));
+    assert.deepEqual(sendFrames.map((f) => f.id), ["2", "3"]);
+  } finally {
+    t.close();
+  }
   assert.deepEqual(ends, [], "a closed transport reports nothing");
 });
 
 test("a slow request does not hold up frames sent after it", async () => {
   server.routes.set("GET /slow", () => new Promise((r) => setTimeout(() => r({ status: 200, body: b64("late") }), 600)));
   const { t, frames } = transport();
-  t.open({ id: "1", connect: {} }, undefined);
-  await waitFor("Connected", () => frames.find((f) => f.connected));
-  t.send({ id: "2", request: { method: "GET", path: "/slow", timeoutMs: 2000 } });
-  t.send({ id: "3", publish: { group: "lp-b", payload: b64("x") } });
-  await waitFor("the reply", () => frames.find((f) => f.reply));
-  const order = frames.filter((f) => f.reply || f.published).map((f) => f.id);
-  assert.deepEqual(order, ["3", "2"]);
-  t.close();
+  try {
+    t.open({ id: "1", connect: {} }, undefined);
+    await waitFor("Connected", () => frames.find((f) => f.connected));
+    t.send({ id: "2", request: { method: "GET", path: "/slow", timeoutMs: 2000 } });
+    t.send({ id: "3", publish: { group: "lp-b", payload: b64("x") } });
+    await waitFor("the reply", () => frames.find((f) => f.reply));
+    const order = frames.filter((f) => f.reply || f.published).map((f) => f.id);
+    assert.deepEqual(order, ["3", "2"]);
+  } finally {
+    t.close();
+  }
 });
 
 test("a Close in a poll's answer ends the transport; so does a refused open and a cut", async () => {
@@ -92,8 +113,8 @@ test("a Close in a poll's answer ends the transport; so does a refused open and 
   await waitFor("Connected with the right token", () => c.frames.find((f) => f.connected));
   server.requiredToken = "";
 
-  server.cutPolls = 1;
-  await waitFor("the cut", () => c.ends.length === 1, 5000);
+  server.cutPolls = 1; // the next poll's connection is destroyed: only c polls now
+  await waitFor("the cut", () => c.ends.length === 1, 10_000).finally(() => c.t.close());
   assert.match(c.ends[0].reason, /poll failed/);
 });
 
