@@ -123,7 +123,7 @@ class SerializationTest {
         new GroupEntity.RemoveMember("s1", ref()),
         new GroupEntity.Publish(BINARY, "key-1", ref()),
         new GroupEntity.Publish(ByteString.EMPTY, null, ref()),
-        new GroupEntity.AdvanceCursor("s1", 7),
+        new GroupEntity.AdvanceCursors(Map.of("s1", 7L)),
         new GroupEntity.Read(3, 100, ref()),
         new GroupEntity.Subscribe(ref()),
         new GroupEntity.Unsubscribe(ref()),

@@ -18,7 +18,6 @@ public final class FrameCodec {
   /** WebSocket subprotocol of the JSON encoding. */
   public static final String JSON_SUBPROTOCOL = "switchboard.v1.json";
 
-  private static final JsonFormat.Parser JSON_PARSER = JsonFormat.parser().ignoringUnknownFields();
   private static final JsonFormat.Printer JSON_PRINTER =
       JsonFormat.printer().omittingInsignificantWhitespace();
 
@@ -37,10 +36,9 @@ public final class FrameCodec {
   public static ClientFrame decodeJson(String json) throws MalformedFrameException {
     try {
       ClientFrame.Builder builder = ClientFrame.newBuilder();
-      JSON_PARSER.merge(json, builder);
+      ProtoJson.merge(json, builder, true);
       return builder.build();
     } catch (InvalidProtocolBufferException | RuntimeException e) {
-      // JsonFormat reports some malformed input (deep nesting, bad numbers) as runtime exceptions.
       throw new MalformedFrameException("not a JSON ClientFrame: " + e.getMessage(), e);
     }
   }
@@ -72,7 +70,7 @@ public final class FrameCodec {
   public static ServerFrame decodeServerJson(String json) throws MalformedFrameException {
     try {
       ServerFrame.Builder builder = ServerFrame.newBuilder();
-      JSON_PARSER.merge(json, builder);
+      ProtoJson.merge(json, builder, true);
       return builder.build();
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new MalformedFrameException("not a JSON ServerFrame: " + e.getMessage(), e);

@@ -7,6 +7,7 @@ import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.switchboard.node.config.ApiSettings;
+import io.switchboard.protocol.ProtoJson;
 import io.switchboard.protocol.v1.AskRequest;
 import io.switchboard.protocol.v1.DisconnectRequest;
 import io.switchboard.protocol.v1.HistoryRequest;
@@ -39,7 +40,6 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * same {@link GatewayServiceImpl} serves gRPC; the {@code authorization} header is its metadata.
  */
 public final class ApiRoutes {
-  private static final JsonFormat.Parser PARSER = JsonFormat.parser();
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().omittingInsignificantWhitespace();
 
@@ -115,7 +115,7 @@ public final class ApiRoutes {
       throws InvalidProtocolBufferException {
     Message.Builder builder = prototype.newBuilderForType();
     if (!json.isBlank()) {
-      PARSER.merge(json, builder);
+      ProtoJson.merge(json, builder, false);
     }
     return (T) builder.build();
   }

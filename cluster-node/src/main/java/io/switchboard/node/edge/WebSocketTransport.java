@@ -102,7 +102,11 @@ final class WebSocketTransport implements Transport {
 
   @Override
   public void complete() {
-    queue.complete();
+    try {
+      queue.complete();
+    } catch (IllegalStateException alreadyOver) {
+      // The socket went away first (the client closed it or the stream failed): nothing to flush.
+    }
   }
 
   @Override

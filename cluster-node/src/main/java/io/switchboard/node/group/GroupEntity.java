@@ -65,8 +65,11 @@ public final class GroupEntity
       ByteString payload, String idempotencyKey, ActorRef<StatusReply<Receipt>> replyTo)
       implements Command {}
 
-  /** A member has everything up to {@code offset} (batched acks forwarded by its session). */
-  public record AdvanceCursor(String sessionId, long offset) implements Command {}
+  /**
+   * Members have everything up to these offsets, by session id: acks batched per node by the {@link
+   * CursorRelay}. Not answered.
+   */
+  public record AdvanceCursors(Map<String, Long> cursors) implements Command {}
 
   /** Reads up to {@code maxCount} publications from {@code fromOffset} on. */
   public record Read(long fromOffset, int maxCount, ActorRef<Page> replyTo) implements Command {}
@@ -207,7 +210,7 @@ public final class GroupEntity
         .onCommand(AddMember.class, this::onAddMember)
         .onCommand(RemoveMember.class, this::onRemoveMember)
         .onCommand(Publish.class, this::onPublish)
-        .onCommand(AdvanceCursor.class, this::onAdvanceCursor)
+        .onCommand(AdvanceCursors.class, this::onAdvanceCursors)
         .onCommand(Read.class, this::onRead)
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, this::onUnsubscribe)
@@ -290,11 +293,14 @@ public final class GroupEntity
     }
   }
 
-  private ReplyEffect<Event, GroupState> onAdvanceCursor(GroupState state, AdvanceCursor cmd) {
-    if (state.isMember(cmd.sessionId())) {
-      long offset = Math.min(cmd.offset(), state.head());
-      cursors.merge(cmd.sessionId(), offset, Math::max);
-    }
+  private ReplyEffect<Event, GroupState> onAdvanceCursors(GroupState state, AdvanceCursors cmd) {
+    cmd.cursors()
+        .forEach(
+            (sessionId, offset) -> {
+              if (state.isMember(sessionId)) {
+                cursors.merge(sessionId, Math.min(offset, state.head()), Math::max);
+              }
+            });
     return Effect().noReply();
   }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.switchboard.node.ClusterMessage;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.config.SessionSettings;
+import io.switchboard.node.group.CursorRelay;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
@@ -137,10 +138,6 @@ public final class SessionEntity
     INSTANCE
   }
 
-  enum ForwardCursors implements Command {
-    INSTANCE
-  }
-
   enum Maintain implements Command {
     INSTANCE
   }
@@ -222,6 +219,7 @@ public final class SessionEntity
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ClusterSharding sharding;
+  private final CursorRelay cursorRelay;
   private ActorRef<Socket.Command> attached;
   private final Map<String, List<ActorRef<StatusReply<Joined>>>> pendingJoins = new HashMap<>();
   private final Set<String> joinsInFlight = new HashSet<>();
@@ -231,7 +229,6 @@ public final class SessionEntity
   // Joins this incarnation journaled: their confirmation's head is where the client's cursor
   // starts. A group confirmed again after recovery says nothing of what the client acked.
   private final Set<String> freshJoins = new HashSet<>();
-  private final Set<String> dirtyCursors = new HashSet<>();
   private boolean erasing;
 
   private SessionEntity(
@@ -251,6 +248,7 @@ public final class SessionEntity
     this.context = context;
     this.timers = timers;
     this.sharding = ClusterSharding.get(context.getSystem());
+    this.cursorRelay = CursorRelay.get(context.getSystem());
     timers.startTimerWithFixedDelay(Maintain.INSTANCE, Duration.ofSeconds(30));
   }
 
@@ -307,7 +305,6 @@ public final class SessionEntity
         .onCommand(LeaveGroup.class, this::onLeaveGroup)
         .onCommand(LeaveDone.class, this::onLeaveDone)
         .onCommand(Ack.class, this::onAck)
-        .onCommand(ForwardCursors.class, this::onForwardCursors)
         .onCommand(SendDirect.class, this::onSendDirect)
         .onCommand(ReadInbox.class, this::onReadInbox)
         .onCommand(End.class, this::onEnd)
@@ -462,7 +459,6 @@ public final class SessionEntity
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
     cursors.remove(cmd.groupId());
-    dirtyCursors.remove(cmd.groupId());
     confirmed.remove(cmd.groupId());
     freshJoins.remove(cmd.groupId());
     return Effect()
@@ -496,24 +492,12 @@ public final class SessionEntity
       } else if (state.groups().contains(stream)
           && offset > cursors.getOrDefault(stream, Long.MIN_VALUE)) {
         cursors.put(stream, offset);
-        dirtyCursors.add(stream);
+        cursorRelay.advance(stream, sessionId, offset);
       }
-    }
-    if (!dirtyCursors.isEmpty() && !timers.isTimerActive(ForwardCursors.INSTANCE)) {
-      timers.startSingleTimer(ForwardCursors.INSTANCE, settings.cursorForwardInterval());
     }
     if (inboxThrough > state.inbox().trimmedThrough()) {
       return Effect().persist(new InboxTrimmed(inboxThrough)).thenNoReply();
     }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, SessionState> onForwardCursors(
-      SessionState state, ForwardCursors tick) {
-    for (String groupId : dirtyCursors) {
-      group(groupId).tell(new GroupEntity.AdvanceCursor(sessionId, cursors.get(groupId)));
-    }
-    dirtyCursors.clear();
     return Effect().noReply();
   }
 
@@ -581,7 +565,7 @@ public final class SessionEntity
       } else if (cursors.containsKey(groupId)) {
         // Groups keep member cursors in memory only: re-send them so a group that restarted can
         // trim again.
-        group(groupId).tell(new GroupEntity.AdvanceCursor(sessionId, cursors.get(groupId)));
+        cursorRelay.advance(groupId, sessionId, cursors.get(groupId));
       }
     }
     state.pendingLeaves().forEach(this::askLeave);

@@ -62,9 +62,10 @@ class FuzzIT {
   @Test
   void hostileFramesNeverHurtTheNodeOrAWellBehavedClient() throws Exception {
     // A fixed default keeps CI reproducible; -Dfuzz.seed=<n> replays another run, and
-    // -Dfuzz.seed=random explores. Known open case: seed 8237296211675008520 stalls the fuzzing
-    // connections (the node stops reading one of them) — see the closing note of issue 5.
-    String configured = System.getProperty("fuzz.seed", "-5846217897695757670");
+    // -Dfuzz.seed=random explores. The default seed once stalled a connection for minutes: its
+    // JSON frame with a number like 1e999999999 cost protobuf's JSON parser that long (ProtoJson
+    // now refuses such numbers at once).
+    String configured = System.getProperty("fuzz.seed", "8237296211675008520");
     long seed =
         configured.equals("random") ? new SecureRandom().nextLong() : Long.parseLong(configured);
     String run = "fuzz seed " + seed + " (replay with -Dfuzz.seed=" + seed + ")";
@@ -98,6 +99,8 @@ class FuzzIT {
         AtomicLong handled = new AtomicLong();
         Map<Integer, AtomicInteger> closes = new ConcurrentHashMap<>();
         List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicIntegerArray progress =
+            new java.util.concurrent.atomic.AtomicIntegerArray(CONNECTIONS);
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         long started = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(CONNECTIONS);
@@ -115,6 +118,7 @@ class FuzzIT {
                           pacer,
                           closes,
                           problems,
+                          progress,
                           deadline)));
         }
         for (int i = 1; i <= PUBLICATIONS; i++) {
@@ -125,7 +129,15 @@ class FuzzIT {
               }
             }
             if (System.nanoTime() > deadline) {
-              fail("fuzzing stalled before publication " + i + "; " + run);
+              fail(
+                  "fuzzing stalled before publication "
+                      + i
+                      + "; frames handled per connection "
+                      + progress
+                      + "; problems "
+                      + problems
+                      + "; "
+                      + run);
             }
           }
           publisher.publishAsync(GROUP, "m" + i);
@@ -203,6 +215,7 @@ class FuzzIT {
       Semaphore pacer,
       Map<Integer, AtomicInteger> closes,
       List<String> problems,
+      java.util.concurrent.atomic.AtomicIntegerArray progress,
       long deadline)
       throws InterruptedException, java.util.concurrent.ExecutionException {
     Map<String, String> headers = bearer("fuzz-" + n, List.of("fuzz:*"));
@@ -225,7 +238,11 @@ class FuzzIT {
           java.util.concurrent.CompletableFuture.anyOf(pong, socket.closed)
               .get(20, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-          problems.add("connection " + n + " neither answered a Ping nor closed within 20 s");
+          problems.add(
+              "connection "
+                  + n
+                  + " neither answered a Ping nor closed within 20 s; "
+                  + socket.recent());
           return socket;
         }
         open = pong.isDone();
@@ -233,6 +250,7 @@ class FuzzIT {
           long before = handled.getAndAdd(pending);
           pacer.release((int) ((before + pending) / perPublication - before / perPublication));
           mine += pending;
+          progress.set(n, mine);
           pending = 0;
         }
       }

@@ -32,6 +32,8 @@ final class FuzzSocket implements WebSocket.Listener {
   private final StringBuilder text = new StringBuilder();
   private ByteBuffer binary = ByteBuffer.allocate(0);
   private WebSocket ws;
+  private final java.util.ArrayDeque<String> lastSent = new java.util.ArrayDeque<>();
+  private volatile String sendFailure = "";
 
   static FuzzSocket open(URI uri, boolean json, Map<String, String> headers) {
     FuzzSocket socket = new FuzzSocket();
@@ -47,6 +49,10 @@ final class FuzzSocket implements WebSocket.Listener {
     if (closed.isDone()) {
       return false;
     }
+    if (lastSent.size() == 12) {
+      lastSent.removeFirst();
+    }
+    lastSent.addLast(describe(fuzz));
     try {
       (fuzz.isText()
               ? ws.sendText(fuzz.text(), true)
@@ -54,6 +60,7 @@ final class FuzzSocket implements WebSocket.Listener {
           .get(10, TimeUnit.SECONDS);
       return true;
     } catch (Exception e) {
+      sendFailure = e.toString();
       return false;
     }
   }
@@ -71,6 +78,26 @@ final class FuzzSocket implements WebSocket.Listener {
                 .toByteArray(),
             null));
     return pong;
+  }
+
+  /** The last frames sent and the last send failure, for a report on a stuck connection. */
+  String recent() {
+    return "last frames sent " + lastSent + ", last send failure [" + sendFailure + "]";
+  }
+
+  private static String describe(FuzzFrames.Fuzz fuzz) {
+    int size = fuzz.isText() ? fuzz.text().length() : fuzz.binary().length;
+    String kind;
+    try {
+      ClientFrame frame =
+          fuzz.isText()
+              ? FrameCodec.decodeJson(fuzz.text())
+              : FrameCodec.decodeBinary(fuzz.binary());
+      kind = frame.getKindCase().name();
+    } catch (FrameCodec.MalformedFrameException | RuntimeException e) {
+      kind = "malformed";
+    }
+    return (fuzz.isText() ? "text " : "binary ") + size + "B " + kind;
   }
 
   void abort() {

@@ -318,8 +318,8 @@ class GroupEntityTest {
     for (int i = 1; i <= 5; i++) {
       published("m" + i, null);
     }
-    assertTrue(kit.runCommand(new GroupEntity.AdvanceCursor("a", 4)).hasNoEvents());
-    kit.runCommand(new GroupEntity.AdvanceCursor("b", 2));
+    assertTrue(kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("a", 4L))).hasNoEvents());
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("b", 2L)));
     assertEquals(Map.of("a", 4L, "b", 2L), inspect().cursors());
 
     var trimmed = tick();
@@ -328,7 +328,7 @@ class GroupEntityTest {
     assertEquals(List.of(3L, 4L, 5L), offsets(read(1, 10).items()));
     assertTrue(tick().hasNoEvents(), "nothing more to trim");
 
-    kit.runCommand(new GroupEntity.AdvanceCursor("b", 5));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("b", 5L)));
     assertEquals(List.of(new GroupEntity.LogTrimmed(4)), events(tick()));
     assertEquals(List.of(5L), offsets(read(1, 10).items()));
   }
@@ -338,9 +338,9 @@ class GroupEntityTest {
     addMember("a");
     published("m1", null);
     published("m2", null);
-    kit.runCommand(new GroupEntity.AdvanceCursor("a", 99));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("a", 99L)));
     assertEquals(Map.of("a", 2L), inspect().cursors());
-    kit.runCommand(new GroupEntity.AdvanceCursor("a", 1));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("a", 1L)));
     assertEquals(Map.of("a", 2L), inspect().cursors());
   }
 
@@ -348,7 +348,7 @@ class GroupEntityTest {
   void cursorOfANonMemberIsIgnored() {
     addMember("a");
     published("m1", null);
-    kit.runCommand(new GroupEntity.AdvanceCursor("stranger", 1));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("stranger", 1L)));
     assertEquals(Map.of("a", 0L), inspect().cursors());
     assertTrue(tick().hasNoEvents(), "member a has not acked anything");
   }
@@ -360,19 +360,19 @@ class GroupEntityTest {
     for (int i = 1; i <= 3; i++) {
       published("m" + i, null);
     }
-    kit.runCommand(new GroupEntity.AdvanceCursor("a", 2));
-    kit.runCommand(new GroupEntity.AdvanceCursor("b", 2));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("a", 2L)));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("b", 2L)));
     assertEquals(List.of(new GroupEntity.LogTrimmed(2)), events(tick()));
     published("m4", null);
     published("m5", null);
 
     kit.restart(); // member cursors are runtime state: both are unknown now
     assertEquals(Map.of(), inspect().cursors());
-    kit.runCommand(new GroupEntity.AdvanceCursor("a", 5));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("a", 5L)));
     assertTrue(tick().hasNoEvents(), "b's unknown cursor holds the log at the last trim");
     assertEquals(List.of(3L, 4L, 5L), offsets(read(1, 10).items()));
 
-    kit.runCommand(new GroupEntity.AdvanceCursor("b", 4));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("b", 4L)));
     assertEquals(List.of(new GroupEntity.LogTrimmed(4)), events(tick()));
   }
 
@@ -477,7 +477,7 @@ class GroupEntityTest {
       published("m" + i, "key-" + i);
     }
     removeMember("b");
-    kit.runCommand(new GroupEntity.AdvanceCursor("a", 2));
+    kit.runCommand(new GroupEntity.AdvanceCursors(Map.of("a", 2L)));
     assertEquals(List.of(new GroupEntity.LogTrimmed(2)), events(tick()));
     published("m5", "key-5");
   }
