@@ -421,6 +421,9 @@ public final class UpstreamActor extends AbstractBehavior<UpstreamActor.Command>
         route.countsMessages()
             ? null
             : ReplayIds.extract(route.replayIdPointer(), m.payload(), m.text());
+    getContext()
+        .getLog()
+        .debug("Upstream of session [{}] message [{}]", owner.sessionId(), upstreamId);
     awaitingJournal = true;
     pendingAck = frame.ackTo();
     owner.outputs().tell(new Received(m.payload(), upstreamId));
@@ -428,6 +431,10 @@ public final class UpstreamActor extends AbstractBehavior<UpstreamActor.Command>
   }
 
   private Behavior<Command> onJournaled(Journaled journaled) {
+    getContext()
+        .getLog()
+        .debug(
+            "Upstream of session [{}] journaled [{}]", owner.sessionId(), journaled.replayValue());
     replayValue = journaled.replayValue();
     awaitingJournal = false;
     if (pendingAck != null) {
