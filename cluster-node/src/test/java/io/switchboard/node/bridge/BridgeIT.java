@@ -231,7 +231,7 @@ class BridgeIT {
   }
 
   @Test
-  void gracePeriodKeepsTheUpstreamThenClosesItCleanlyAndResumeReopensIt() {
+  void gracePeriodKeepsTheUpstreamThenClosesItAndResumeReopensIt() {
     Connected connected;
     int base;
     try (WsClient client = WsClient.open(bridge(first, "up"), true)) {
@@ -246,9 +246,9 @@ class BridgeIT {
     upstream.emit(3); // within the grace period: journaled
     int connection = upgradeNumberOf(connected.getSessionId(), 1);
     TestUpstream.Ended ended = upstream.awaitEnded(connection, WAIT);
-    assertTrue(ended.clean(), "closed with a close handshake");
     long keptMs = TimeUnit.NANOSECONDS.toMillis(ended.atNanos() - droppedAt);
     assertTrue(keptMs >= GRACE.toMillis() - 100, "kept for the grace period, was " + keptMs);
+    assertTrue(keptMs < GRACE.toMillis() + 10_000, "closed after the grace period: " + keptMs);
 
     try (WsClient resumed = WsClient.open(bridge(first, "up"), true)) {
       resumed.resume(connected.getSessionId(), connected.getResumeToken(), Map.of("@", 3L));

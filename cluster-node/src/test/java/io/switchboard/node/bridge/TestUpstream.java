@@ -49,8 +49,8 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 final class TestUpstream implements AutoCloseable {
 
-  /** How one upstream connection ended. */
-  record Ended(int connection, boolean clean, long atNanos) {}
+  /** When one upstream connection ended. */
+  record Ended(int connection, long atNanos) {}
 
   private final ActorSystem<Void> system;
   private final Materializer materializer;
@@ -292,7 +292,7 @@ final class TestUpstream implements AutoCloseable {
     done.whenComplete(
         (ok, failure) -> {
           live.remove(queue);
-          ended.add(new Ended(connection, failure == null, System.nanoTime()));
+          ended.add(new Ended(connection, System.nanoTime()));
         });
   }
 
