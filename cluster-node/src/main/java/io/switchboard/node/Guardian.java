@@ -4,6 +4,7 @@ import io.switchboard.node.api.ApiServer;
 import io.switchboard.node.auth.DevTokens;
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.backend.Backends;
+import io.switchboard.node.bridge.BridgeRoutes;
 import io.switchboard.node.config.ApiSettings;
 import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.EdgeSettings;
@@ -86,6 +87,7 @@ public final class Guardian {
           Route route =
               Directives.concat(
                   WebSocketRoutes.create(system, edge, connections, gate),
+                  BridgeRoutes.create(system, edge, connections, gate),
                   apiRoute,
                   Directives.pathSingleSlash(
                       () ->

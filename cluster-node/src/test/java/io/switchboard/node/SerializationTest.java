@@ -8,6 +8,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.switchboard.node.bridge.BridgeBinding;
+import io.switchboard.node.bridge.UpstreamStatus;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.group.GroupEventCodec;
 import io.switchboard.node.group.GroupFanoutActor;
@@ -134,6 +136,9 @@ class SerializationTest {
     ByteString hash = ByteString.copyFrom(new byte[] {1, 2, 3, (byte) 0xff});
     return List.of(
         new SessionEntity.Start("user-1", hash, ref(), ref()),
+        new SessionEntity.Start(
+            "user-1", hash, new BridgeBinding("chat", Map.of("cookie", "a=b")), ref(), ref()),
+        new SessionEntity.ToUpstream(BINARY, "binary", ref()),
         new SessionEntity.Attach("user-1", hash, ref(), ref()),
         new SessionEntity.Reannounce(ref()),
         new SessionEntity.Detach(ref()),
@@ -194,6 +199,8 @@ class SerializationTest {
     assertClusterMessageRoundTrips(new Socket.Live("@", PUB));
     assertClusterMessageRoundTrips(new Socket.HeadMoved("room-1", 99));
     assertClusterMessageRoundTrips(new Socket.Close(4000, "bye"));
+    assertClusterMessageRoundTrips(
+        new UpstreamStatus(UpstreamStatus.Phase.RECONNECTING, 3, 1_700_000_000_000L, 2, "down"));
   }
 
   @Test
@@ -272,7 +279,9 @@ class SerializationTest {
             new SessionEntity.LeaveConfirmed("room-1"),
             new SessionEntity.DirectQueued(PUB),
             new SessionEntity.InboxTrimmed(40),
-            new SessionEntity.Ended("detached-timeout"));
+            new SessionEntity.Ended("detached-timeout"),
+            new SessionEntity.BridgeOpened("chat", Map.of("cookie", "a=b", "authorization", "x")),
+            new SessionEntity.UpstreamQueued(PUB, "id-41"));
     for (SessionEntity.Event event : events) {
       assertEquals(event, sessionEventRoundTrip(event));
     }
@@ -411,6 +420,31 @@ class SerializationTest {
             new Publication(4, ByteString.copyFromUtf8("d4"), 2_004),
             new Publication(5, ByteString.copyFromUtf8("d5"), 2_005)),
         state.inbox().all());
+    assertEquals(snapshot, SESSION_SNAPSHOTS.toJournal(state));
+  }
+
+  @Test
+  void bridgeSessionSnapshotKeepsRouteHeadersAndReplayProgress() {
+    SessionSnapshot snapshot =
+        SessionSnapshot.newBuilder()
+            .setUserId("user-1")
+            .setResumeTokenHash(BINARY)
+            .setInboxHead(2)
+            .addInbox(queued(1))
+            .addInbox(queued(2))
+            .setBridgeRoute("chat")
+            .putBridgeHeaders("cookie", "a=b")
+            .setUpstreamCount(2)
+            .setUpstreamLastId("m-2")
+            .build();
+
+    SessionState state = sessionStateRoundTrip(SESSION_SNAPSHOTS.fromJournal(snapshot));
+
+    assertTrue(state.isBridge());
+    assertEquals("chat", state.bridgeRoute());
+    assertEquals(Map.of("cookie", "a=b"), state.bridgeHeaders());
+    assertEquals(2, state.upstreamCount());
+    assertEquals("m-2", state.upstreamLastId());
     assertEquals(snapshot, SESSION_SNAPSHOTS.toJournal(state));
   }
 

@@ -44,7 +44,12 @@ public enum CloseCode {
   /** Another connection resumed this session; this one must not fight back. */
   SESSION_REPLACED(3504),
   /** The session was ended by the cluster (expired, or disconnected by a backend). */
-  SESSION_ENDED(3505);
+  SESSION_ENDED(3505),
+  /**
+   * The upstream WebSocket of a bridge route stayed unreachable for the route's retry window (or
+   * refused the connection for good); the session is over.
+   */
+  UPSTREAM_LOST(3506);
 
   /** First code of the resume-and-reconnect range. */
   public static final int RESUMABLE_MIN = 3000;

@@ -5,6 +5,8 @@ import io.switchboard.node.auth.Identity;
 import io.switchboard.node.auth.InterceptorChain;
 import io.switchboard.node.auth.Rejection;
 import io.switchboard.node.auth.TokenVerifier;
+import io.switchboard.node.bridge.BridgeBinding;
+import io.switchboard.node.bridge.UpstreamStatus;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
@@ -106,6 +108,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   private record PageFailed(String stream) implements Socket.Command {}
 
+  /** A bridge session accepted a client Message for its upstream. */
+  private record UpstreamAccepted() implements Socket.Command {}
+
   /** The answer to this connection's request for a slot among its user's connections. */
   private record SlotAnswered(ClientFrame hello, String userId, boolean granted)
       implements Socket.Command {}
@@ -140,12 +145,28 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       EdgeSettings settings,
       String nodeName,
       ActorRef<FanoutRegistryActor.Command> fanouts) {
+    return create(transport, identity, gate, settings, nodeName, fanouts, null);
+  }
+
+  /**
+   * A connection on a bridge route ({@code bridge} non-null): a session it opens is a bridge
+   * session, and its client's Message frames go to the session's upstream.
+   */
+  public static Behavior<Socket.Command> create(
+      Transport transport,
+      Identity identity,
+      Gatekeeper gate,
+      EdgeSettings settings,
+      String nodeName,
+      ActorRef<FanoutRegistryActor.Command> fanouts,
+      BridgeBinding bridge) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     new ConnectionActor(
-                        ctx, timers, transport, identity, gate, settings, nodeName, fanouts)));
+                        ctx, timers, transport, identity, gate, settings, nodeName, fanouts,
+                        bridge)));
   }
 
   private final TimerScheduler<Socket.Command> timers;
@@ -170,6 +191,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private String slotUserId;
   private int inFlight;
   private ActorRef<StreamAck> heldAck;
+  private final BridgeBinding bridge;
+  private UpstreamStatus upstreamStatus;
 
   private ConnectionActor(
       ActorContext<Socket.Command> context,
@@ -179,8 +202,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       Gatekeeper gate,
       EdgeSettings settings,
       String nodeName,
-      ActorRef<FanoutRegistryActor.Command> fanouts) {
+      ActorRef<FanoutRegistryActor.Command> fanouts,
+      BridgeBinding bridge) {
     super(context);
+    this.bridge = bridge;
     this.timers = timers;
     this.transport = transport;
     this.identity = identity;
@@ -221,6 +246,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         .onMessage(ClientRequests.Result.class, this::onRequestResult)
         .onMessage(Socket.Ask.class, this::onAsk)
         .onMessage(Socket.Membership.class, this::onMembership)
+        .onMessage(UpstreamStatus.class, this::onUpstreamStatus)
+        .onMessage(UpstreamAccepted.class, m -> onUpstreamAccepted())
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
   }
@@ -321,7 +348,13 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       case LEAVE -> onLeave(id, frame.getLeave().getGroup());
       case PUBLISH -> onPublish(id, frame.getPublish());
       case ACK -> onAck(frame.getAck().getCursorsList());
-      case MESSAGE -> requests.message(id, frame.getMessage());
+      case MESSAGE -> {
+        if (bridge != null) {
+          toUpstream(id, frame.getMessage());
+        } else {
+          requests.message(id, frame.getMessage());
+        }
+      }
       case REQUEST -> requests.request(id, frame.getRequest());
       case REPLY -> requests.reply(id, frame.getReply());
       case REFRESH -> onRefresh(id, frame.getRefresh().getToken());
@@ -480,7 +513,11 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
             settings.askTimeout(),
             replyTo ->
                 new SessionEntity.Start(
-                    identity.userId(), SessionSecrets.hash(token), getContext().getSelf(), replyTo),
+                    identity.userId(),
+                    SessionSecrets.hash(token),
+                    bridge,
+                    getContext().getSelf(),
+                    replyTo),
             (attached, failure) ->
                 attached != null
                     ? new SessionReady(frameId, false, token, attached, Map.of())
@@ -554,6 +591,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     for (String groupId : attached.groups()) {
       long start = client.getOrDefault(groupId, attached.cursors().getOrDefault(groupId, 0L));
       openStream(groupId, start, true);
+    }
+    if (upstreamStatus != null) {
+      send(ServerFrames.upstream(upstreamStatus)); // it came before the session's answer
     }
     List<InboundFrames.Decoded> pending = new ArrayList<>(stash);
     stash.clear();
@@ -768,6 +808,40 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       fanouts.tell(new FanoutRegistryActor.Unregister(groupId, getContext().getSelf()));
       send(ServerFrame.newBuilder().setLeft(Left.newBuilder().setGroup(groupId)).build());
       requests.left(groupId);
+    }
+    return this;
+  }
+
+  // ---- bridge routes: Message frames go to the session's upstream
+
+  private void toUpstream(long frameId, io.switchboard.protocol.v1.Message message) {
+    started();
+    getContext()
+        .askWithStatus(
+            Done.class,
+            session(),
+            settings.askTimeout(),
+            replyTo -> new SessionEntity.ToUpstream(message.getBody(), message.getPath(), replyTo),
+            (done, failure) ->
+                done != null
+                    ? new UpstreamAccepted()
+                    : new Refused(
+                        frameId,
+                        BridgeRefusals.code(failure),
+                        BridgeRefusals.reason(failure),
+                        null));
+  }
+
+  private Behavior<Socket.Command> onUpstreamAccepted() {
+    answered();
+    return this;
+  }
+
+  private Behavior<Socket.Command> onUpstreamStatus(UpstreamStatus status) {
+    if (phase == Phase.LIVE) {
+      send(ServerFrames.upstream(status));
+    } else {
+      upstreamStatus = status;
     }
     return this;
   }

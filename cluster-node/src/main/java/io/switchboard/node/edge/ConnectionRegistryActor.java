@@ -2,6 +2,7 @@ package io.switchboard.node.edge;
 
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.auth.Identity;
+import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.stream.Socket;
@@ -25,11 +26,21 @@ public final class ConnectionRegistryActor
 
   /**
    * Starts the connection actor of a new socket, for {@code identity} as proven at the upgrade
-   * ({@link Identity#UNAUTHENTICATED} when the token is to come in the first frame).
+   * ({@link Identity#UNAUTHENTICATED} when the token is to come in the first frame); on a bridge
+   * route with its {@code bridge} binding (null elsewhere).
    */
   public record Spawn(
-      Transport transport, Identity identity, ActorRef<ActorRef<Socket.Command>> replyTo)
-      implements Command {}
+      Transport transport,
+      Identity identity,
+      BridgeBinding bridge,
+      ActorRef<ActorRef<Socket.Command>> replyTo)
+      implements Command {
+    /** A connection that is not on a bridge route. */
+    public Spawn(
+        Transport transport, Identity identity, ActorRef<ActorRef<Socket.Command>> replyTo) {
+      this(transport, identity, null, replyTo);
+    }
+  }
 
   /** How many connections this node serves. */
   public record Count(ActorRef<Integer> replyTo) implements Command {}
@@ -81,7 +92,13 @@ public final class ConnectionRegistryActor
         getContext()
             .spawnAnonymous(
                 ConnectionActor.create(
-                    cmd.transport(), cmd.identity(), gate, settings, nodeName, fanouts));
+                    cmd.transport(),
+                    cmd.identity(),
+                    gate,
+                    settings,
+                    nodeName,
+                    fanouts,
+                    cmd.bridge()));
     cmd.replyTo().tell(connection);
     return this;
   }

@@ -1,5 +1,6 @@
 package io.switchboard.node.edge;
 
+import io.switchboard.node.bridge.UpstreamStatus;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.v1.Close;
 import io.switchboard.protocol.v1.Delivery;
@@ -26,6 +27,24 @@ final class ServerFrames {
     return ServerFrame.newBuilder()
         .setId(frameId)
         .setError(Error.newBuilder().setCode(code).setMessage(message))
+        .build();
+  }
+
+  static ServerFrame upstream(UpstreamStatus status) {
+    io.switchboard.protocol.v1.UpstreamStatus.State state =
+        switch (status.phase()) {
+          case CONNECTING -> io.switchboard.protocol.v1.UpstreamStatus.State.CONNECTING;
+          case UP -> io.switchboard.protocol.v1.UpstreamStatus.State.UP;
+          case RECONNECTING -> io.switchboard.protocol.v1.UpstreamStatus.State.RECONNECTING;
+        };
+    return ServerFrame.newBuilder()
+        .setUpstreamStatus(
+            io.switchboard.protocol.v1.UpstreamStatus.newBuilder()
+                .setState(state)
+                .setAttempt(status.attempt())
+                .setRetryUntilMs(status.retryUntilMs())
+                .setHeld(status.held())
+                .setReason(status.reason()))
         .build();
   }
 

@@ -2,12 +2,14 @@ package io.switchboard.node.edge;
 
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.auth.Identity;
+import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.protocol.FrameCodec;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -46,47 +48,48 @@ public final class WebSocketRoutes {
       EdgeSettings settings,
       ActorRef<ConnectionRegistryActor.Command> connections,
       Gatekeeper gate) {
-    Materializer materializer = Materializer.matFromSystem(system);
     return Directives.path(
         settings.websocketPath(),
         () ->
             Directives.extractWebSocketUpgrade(
                 upgrade ->
-                    Directives.extractRequest(
-                        request -> {
-                          Gatekeeper.UpgradeDecision decision =
-                              gate.admitUpgrade(upgradeRequest(request, gate));
-                          if (decision instanceof Gatekeeper.Proceed proceed
-                              && !proceed.identity().authenticated()
-                              && gate.usesConnectHook()) {
-                            return Directives.onSuccess(
-                                ConnectHook.decide(system, gate, request),
-                                hooked ->
-                                    admitted(
-                                        system,
-                                        settings,
-                                        connections,
-                                        materializer,
-                                        upgrade,
-                                        hooked));
-                          }
-                          return admitted(
-                              system, settings, connections, materializer, upgrade, decision);
-                        })));
+                    admit(
+                        system,
+                        gate,
+                        identity ->
+                            socket(system, settings, connections, upgrade, identity, null))));
   }
 
-  private static Route admitted(
+  /**
+   * Lets the {@link Gatekeeper} (and the connect hook, when the upgrade carries no token) decide on
+   * the request: a refusal is answered with its HTTP status, an admission goes on to {@code
+   * admitted} with the identity proven so far ({@link Identity#UNAUTHENTICATED} when the token is
+   * to come in Connect or Resume). Shared by every WebSocket endpoint of the node.
+   */
+  public static Route admit(
+      ActorSystem<?> system, Gatekeeper gate, Function<Identity, Route> admitted) {
+    return Directives.extractRequest(
+        request -> {
+          Gatekeeper.UpgradeDecision decision = gate.admitUpgrade(upgradeRequest(request, gate));
+          if (decision instanceof Gatekeeper.Proceed proceed
+              && !proceed.identity().authenticated()
+              && gate.usesConnectHook()) {
+            return Directives.onSuccess(
+                ConnectHook.decide(system, gate, request),
+                hooked -> decided(system, hooked, admitted));
+          }
+          return decided(system, decision, admitted);
+        });
+  }
+
+  private static Route decided(
       ActorSystem<?> system,
-      EdgeSettings settings,
-      ActorRef<ConnectionRegistryActor.Command> connections,
-      Materializer materializer,
-      WebSocketUpgrade upgrade,
-      Gatekeeper.UpgradeDecision decision) {
+      Gatekeeper.UpgradeDecision decision,
+      Function<Identity, Route> admitted) {
     if (decision instanceof Gatekeeper.Refuse refuse) {
       return refused(system, refuse);
     }
-    Identity identity = ((Gatekeeper.Proceed) decision).identity();
-    return upgrade(system, settings, connections, materializer, upgrade, identity);
+    return admitted.apply(((Gatekeeper.Proceed) decision).identity());
   }
 
   private static Gatekeeper.UpgradeRequest upgradeRequest(HttpRequest request, Gatekeeper gate) {
@@ -109,6 +112,12 @@ public final class WebSocketRoutes {
         cookie);
   }
 
+  /** Whether the client asked for {@code protocol} among its subprotocols. */
+  public static boolean requested(WebSocketUpgrade upgrade, String protocol) {
+    return StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false)
+        .anyMatch(protocol::equals);
+  }
+
   private static Optional<String> header(HttpRequest request, String name) {
     return request.getHeader(name).map(HttpHeader::value);
   }
@@ -123,13 +132,18 @@ public final class WebSocketRoutes {
     return Directives.complete(response);
   }
 
-  private static Route upgrade(
+  /**
+   * Upgrades to a socket speaking the client protocol, served by a new {@link ConnectionActor};
+   * {@code bridge} (null elsewhere) makes it a connection of that bridge route.
+   */
+  public static Route socket(
       ActorSystem<?> system,
       EdgeSettings settings,
       ActorRef<ConnectionRegistryActor.Command> connections,
-      Materializer materializer,
       WebSocketUpgrade upgrade,
-      Identity identity) {
+      Identity identity,
+      BridgeBinding bridge) {
+    Materializer materializer = Materializer.matFromSystem(system);
     boolean json = requested(upgrade, FrameCodec.JSON_SUBPROTOCOL);
     String subprotocol =
         json
@@ -142,7 +156,7 @@ public final class WebSocketRoutes {
     CompletionStage<ActorRef<Socket.Command>> spawned =
         AskPattern.ask(
             connections,
-            replyTo -> new ConnectionRegistryActor.Spawn(transport, identity, replyTo),
+            replyTo -> new ConnectionRegistryActor.Spawn(transport, identity, bridge, replyTo),
             Duration.ofSeconds(5),
             system.scheduler());
     return Directives.onSuccess(
@@ -169,10 +183,5 @@ public final class WebSocketRoutes {
                 ConnectionActor.StreamAck.INSTANCE,
                 ConnectionActor.InboundCompleted.INSTANCE,
                 ConnectionActor.InboundFailed::new));
-  }
-
-  private static boolean requested(WebSocketUpgrade upgrade, String protocol) {
-    return StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false)
-        .anyMatch(protocol::equals);
   }
 }

@@ -2,6 +2,8 @@ package io.switchboard.node.session;
 
 import com.google.protobuf.ByteString;
 import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.bridge.BridgeBinding;
+import io.switchboard.node.bridge.UpstreamActor;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.config.SessionSettings;
 import io.switchboard.node.group.CursorRelay;
@@ -66,13 +68,26 @@ public final class SessionEntity
   /** Everything a session accepts. */
   public sealed interface Command extends ClusterMessage {}
 
-  /** Opens the session for a user and attaches the socket. */
+  /**
+   * Opens the session for a user and attaches the socket; with a {@code bridge} (null otherwise)
+   * the session owns a connection to that bridge route's upstream.
+   */
   public record Start(
       String userId,
       ByteString resumeTokenHash,
+      BridgeBinding bridge,
       ActorRef<Socket.Command> socket,
       ActorRef<StatusReply<Attached>> replyTo)
-      implements Command {}
+      implements Command {
+    /** Opens a session that is not a bridge session. */
+    public Start(
+        String userId,
+        ByteString resumeTokenHash,
+        ActorRef<Socket.Command> socket,
+        ActorRef<StatusReply<Attached>> replyTo) {
+      this(userId, resumeTokenHash, null, socket, replyTo);
+    }
+  }
 
   /** Re-attaches a socket; needs the resume token's hash and the same user. */
   public record Attach(
@@ -125,6 +140,25 @@ public final class SessionEntity
    * LeaveGroup (sockets learn their own changes from the replies). Not answered.
    */
   public record NotifySocket(Socket.Membership change) implements Command {}
+
+  /**
+   * A client message for a bridge session's upstream, as a {@code frameType} frame ("text",
+   * "binary", or "" for the route's default): sent, or held while the upstream is not connected;
+   * refused when too many are held, the body is not what the frame type needs, or the session is
+   * not a bridge session.
+   */
+  public record ToUpstream(
+      ByteString payload, String frameType, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** What the session's upstream actor says (through a message adapter; never remote). */
+  record FromUpstream(UpstreamActor.Output output) implements Command {}
+
+  record UpstreamStopped(ActorRef<UpstreamActor.Command> upstream) implements Command {}
+
+  enum GraceOver implements Command {
+    INSTANCE
+  }
 
   record GroupConfirmed(String groupId, GroupEntity.Membership membership) implements Command {}
 
@@ -187,7 +221,16 @@ public final class SessionEntity
 
   public record Ended(String reason) implements Event {}
 
+  /** The session is a bridge session of {@code route}, with these upstream request headers. */
+  public record BridgeOpened(String route, Map<String, String> headers) implements Event {}
+
+  /** A message from the bridge's upstream went into the inbox; {@code upstreamId} may be "". */
+  public record UpstreamQueued(Publication publication, String upstreamId) implements Event {}
+
   private static final String NOT_FOUND = "session not found";
+
+  /** ToUpstream refused: the session was not opened on a bridge route. */
+  public static final String NOT_A_BRIDGE = "not a bridge session";
 
   /** Registers the entity type with cluster sharding on this node (remembered entities). */
   public static void init(
@@ -230,6 +273,7 @@ public final class SessionEntity
   // starts. A group confirmed again after recovery says nothing of what the client acked.
   private final Set<String> freshJoins = new HashSet<>();
   private boolean erasing;
+  private final SessionBridge bridge;
 
   private SessionEntity(
       String sessionId,
@@ -249,6 +293,7 @@ public final class SessionEntity
     this.timers = timers;
     this.sharding = ClusterSharding.get(context.getSystem());
     this.cursorRelay = CursorRelay.get(context.getSystem());
+    this.bridge = new SessionBridge(sessionId, context, timers);
     timers.startTimerWithFixedDelay(Maintain.INSTANCE, Duration.ofSeconds(30));
   }
 
@@ -313,6 +358,10 @@ public final class SessionEntity
         .onCommand(Inspect.class, this::onInspect)
         .onCommand(AskClient.class, this::onAskClient)
         .onCommand(NotifySocket.class, this::onNotifySocket)
+        .onCommand(ToUpstream.class, this::onToUpstream)
+        .onCommand(FromUpstream.class, this::onFromUpstream)
+        .onCommand(UpstreamStopped.class, this::onUpstreamStopped)
+        .onCommand(GraceOver.class, this::onGraceOver)
         .build();
   }
 
@@ -331,6 +380,14 @@ public final class SessionEntity
             (state, e) -> state.writable().directQueued(e.publication(), settings.inboxMaxCount()))
         .onEvent(InboxTrimmed.class, (state, e) -> state.writable().inboxTrimmed(e.throughOffset()))
         .onEvent(Ended.class, (state, e) -> state.writable().ended())
+        .onEvent(
+            BridgeOpened.class, (state, e) -> state.writable().bridgeOpened(e.route(), e.headers()))
+        .onEvent(
+            UpstreamQueued.class,
+            (state, e) ->
+                state
+                    .writable()
+                    .upstreamQueued(e.publication(), e.upstreamId(), settings.inboxMaxCount()))
         .build();
   }
 
@@ -341,6 +398,10 @@ public final class SessionEntity
       state.pendingLeaves().forEach(this::askLeave);
       // The user index may have missed the start (a crash between the two writes); idempotent.
       UserEntity.sessionStarted(sharding, state.userId(), sessionId);
+      // A bridge session that moved or restarted reconnects upstream from here, with its replay
+      // value; its socket finds it again within the grace period.
+      bridge.ensureRunning(state);
+      bridge.detached(state);
     } else if (state.isEnded()) {
       state.pendingLeaves().forEach(this::askLeave);
       finishIfDone(state);
@@ -353,9 +414,14 @@ public final class SessionEntity
       return onAttach(
           state, new Attach(cmd.userId(), cmd.resumeTokenHash(), cmd.socket(), cmd.replyTo()));
     }
+    Started started = new Started(cmd.userId(), cmd.resumeTokenHash(), System.currentTimeMillis());
+    List<Event> events =
+        cmd.bridge() == null
+            ? List.of(started)
+            : List.of(started, new BridgeOpened(cmd.bridge().route(), cmd.bridge().headers()));
     return Effect()
-        .persist(new Started(cmd.userId(), cmd.resumeTokenHash(), System.currentTimeMillis()))
-        .thenRun(s -> attach(cmd.socket()))
+        .persist(events)
+        .thenRun(s -> attach(cmd.socket(), s))
         .thenRun(s -> UserEntity.sessionStarted(sharding, s.userId(), sessionId))
         .thenReply(cmd.replyTo(), s -> StatusReply.success(attachedReply(s)));
   }
@@ -375,7 +441,7 @@ public final class SessionEntity
       passivateIfNeverStarted(state);
       return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
     }
-    attach(cmd.socket());
+    attach(cmd.socket(), state);
     return Effect().reply(cmd.replyTo(), StatusReply.success(attachedReply(state)));
   }
 
@@ -384,7 +450,7 @@ public final class SessionEntity
       cmd.socket().tell(new Socket.Close(CloseCode.SESSION_ENDED.code(), NOT_FOUND));
       passivateIfNeverStarted(state);
     } else if (attached == null) {
-      attach(cmd.socket());
+      attach(cmd.socket(), state);
     }
     return Effect().noReply();
   }
@@ -396,6 +462,7 @@ public final class SessionEntity
       attached = null;
       if (state.isActive()) {
         timers.startSingleTimer(DetachTimeout.INSTANCE, settings.detachedTimeout());
+        bridge.detached(state);
       }
     }
     return Effect().noReply();
@@ -545,6 +612,7 @@ public final class SessionEntity
                 attached.tell(new Socket.Close(cmd.closeCode(), cmd.reason()));
               }
               s.pendingLeaves().forEach(this::askLeave);
+              bridge.stop();
               UserEntity.sessionEnded(sharding, s.userId(), sessionId);
               finishIfDone(s);
             })
@@ -614,7 +682,60 @@ public final class SessionEntity
     return Effect().noReply();
   }
 
-  private void attach(ActorRef<Socket.Command> socket) {
+  private ReplyEffect<Event, SessionState> onToUpstream(SessionState state, ToUpstream cmd) {
+    bridge.send(cmd, state);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onFromUpstream(SessionState state, FromUpstream cmd) {
+    if (cmd.output() instanceof UpstreamActor.Received received) {
+      if (!state.isActive()) {
+        return Effect().noReply();
+      }
+      Publication publication =
+          new Publication(state.inbox().head() + 1, received.payload(), System.currentTimeMillis());
+      String upstreamId = received.upstreamId() == null ? "" : received.upstreamId();
+      return Effect()
+          .persist(new UpstreamQueued(publication, upstreamId))
+          .thenRun(
+              s -> {
+                if (attached != null) {
+                  attached.tell(new Socket.Live(StreamNames.INBOX, publication));
+                }
+                bridge.journaled(s);
+              })
+          .thenNoReply();
+    }
+    if (cmd.output() instanceof UpstreamActor.StatusChanged changed) {
+      bridge.statusChanged(changed.status(), attached);
+      return Effect().noReply();
+    }
+    if (cmd.output() instanceof UpstreamActor.Lost lost) {
+      bridge.stop();
+      return onEnd(
+          state,
+          new End(
+              "upstream lost: " + lost.reason(),
+              CloseCode.UPSTREAM_LOST.code(),
+              context.getSystem().ignoreRef()));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onUpstreamStopped(
+      SessionState state, UpstreamStopped cmd) {
+    bridge.stopped(cmd.upstream(), state, attached);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onGraceOver(SessionState state, GraceOver tick) {
+    if (attached == null) {
+      bridge.graceOver();
+    }
+    return Effect().noReply();
+  }
+
+  private void attach(ActorRef<Socket.Command> socket, SessionState state) {
     if (attached != null && !attached.equals(socket)) {
       attached.tell(
           new Socket.Close(CloseCode.SESSION_REPLACED.code(), "another connection resumed"));
@@ -625,6 +746,7 @@ public final class SessionEntity
       context.watchWith(socket, new SocketTerminated(socket));
     }
     timers.cancel(DetachTimeout.INSTANCE);
+    bridge.attached(socket, state);
   }
 
   private Attached attachedReply(SessionState state) {

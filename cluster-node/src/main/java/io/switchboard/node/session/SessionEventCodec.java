@@ -46,6 +46,17 @@ public final class SessionEventCodec {
             SessionEvent.InboxTrimmed.newBuilder().setThroughOffset(e.throughOffset()));
       } else if (event instanceof SessionEntity.Ended e) {
         b.setEnded(SessionEvent.Ended.newBuilder().setReason(e.reason()));
+      } else if (event instanceof SessionEntity.BridgeOpened e) {
+        b.setBridgeOpened(
+            SessionEvent.BridgeOpened.newBuilder().setRoute(e.route()).putAllHeaders(e.headers()));
+      } else if (event instanceof SessionEntity.UpstreamQueued e) {
+        Publication p = e.publication();
+        b.setUpstreamQueued(
+            SessionEvent.UpstreamQueued.newBuilder()
+                .setOffset(p.offset())
+                .setPayload(p.payload())
+                .setTimestampMs(p.timestampMs())
+                .setUpstreamId(e.upstreamId()));
       }
       return b.build();
     }
@@ -81,6 +92,17 @@ public final class SessionEventCodec {
             EventSeq.single(
                 new SessionEntity.InboxTrimmed(event.getInboxTrimmed().getThroughOffset()));
         case ENDED -> EventSeq.single(new SessionEntity.Ended(event.getEnded().getReason()));
+        case BRIDGE_OPENED ->
+            EventSeq.single(
+                new SessionEntity.BridgeOpened(
+                    event.getBridgeOpened().getRoute(), event.getBridgeOpened().getHeadersMap()));
+        case UPSTREAM_QUEUED -> {
+          SessionEvent.UpstreamQueued u = event.getUpstreamQueued();
+          yield EventSeq.single(
+              new SessionEntity.UpstreamQueued(
+                  new Publication(u.getOffset(), u.getPayload(), u.getTimestampMs()),
+                  u.getUpstreamId()));
+        }
         case KIND_NOT_SET -> EventSeq.empty();
       };
     }
@@ -99,7 +121,11 @@ public final class SessionEventCodec {
               .addAllPendingLeaves(state.pendingLeaves())
               .setInboxHead(state.inbox().head())
               .setInboxTrimmedThrough(state.inbox().trimmedThrough())
-              .setEnded(state.isEnded());
+              .setEnded(state.isEnded())
+              .setBridgeRoute(state.bridgeRoute())
+              .putAllBridgeHeaders(state.bridgeHeaders())
+              .setUpstreamCount(state.upstreamCount())
+              .setUpstreamLastId(state.upstreamLastId());
       for (Publication p : state.inbox().all()) {
         b.addInbox(
             QueuedDirect.newBuilder()
@@ -124,14 +150,16 @@ public final class SessionEventCodec {
       }
       inbox.trimThrough(s.getInboxTrimmedThrough());
       return new SessionState(
-          true,
-          s.getEnded(),
-          s.getUserId(),
-          s.getResumeTokenHash(),
-          s.getCreatedMs(),
-          new LinkedHashSet<>(s.getGroupsList()),
-          new LinkedHashSet<>(s.getPendingLeavesList()),
-          inbox);
+              true,
+              s.getEnded(),
+              s.getUserId(),
+              s.getResumeTokenHash(),
+              s.getCreatedMs(),
+              new LinkedHashSet<>(s.getGroupsList()),
+              new LinkedHashSet<>(s.getPendingLeavesList()),
+              inbox)
+          .bridgeOpened(s.getBridgeRoute(), s.getBridgeHeadersMap())
+          .withBridgeProgress(s.getUpstreamCount(), s.getUpstreamLastId());
     }
   }
 }

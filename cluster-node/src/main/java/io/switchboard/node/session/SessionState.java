@@ -5,12 +5,14 @@ import io.switchboard.node.stream.Publication;
 import io.switchboard.node.stream.RetainedLog;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The durable state of a session: who it belongs to, the hash of its resume token, its groups (and
- * leaves not yet confirmed by their groups), and its inbox. Mutable for speed, changed only by
- * {@link SessionEntity}'s event handler, never shared outside the entity.
+ * leaves not yet confirmed by their groups), its inbox, and — for bridge sessions — the route, the
+ * upstream request headers and what a reconnection tells the upstream. Mutable for speed, changed
+ * only by {@link SessionEntity}'s event handler, never shared outside the entity.
  */
 public final class SessionState {
   private boolean started;
@@ -21,6 +23,10 @@ public final class SessionState {
   private final Set<String> groups;
   private final Set<String> pendingLeaves;
   private final RetainedLog inbox;
+  private String bridgeRoute = "";
+  private Map<String, String> bridgeHeaders = Map.of();
+  private long upstreamCount;
+  private String upstreamLastId = "";
 
   SessionState(
       boolean started,
@@ -108,6 +114,31 @@ public final class SessionState {
     return inbox;
   }
 
+  /** Whether the session was opened on a bridge route and owns an upstream connection. */
+  public boolean isBridge() {
+    return !bridgeRoute.isEmpty();
+  }
+
+  /** The bridge route's name; "" for other sessions. */
+  public String bridgeRoute() {
+    return bridgeRoute;
+  }
+
+  /** The upstream request headers taken from the browser's upgrade. */
+  public Map<String, String> bridgeHeaders() {
+    return bridgeHeaders;
+  }
+
+  /** How many upstream messages were journaled in the inbox. */
+  public long upstreamCount() {
+    return upstreamCount;
+  }
+
+  /** The id of the last journaled upstream message that had one; "" before any. */
+  public String upstreamLastId() {
+    return upstreamLastId;
+  }
+
   SessionState started(String userId, ByteString resumeTokenHash, long createdMs) {
     this.started = true;
     this.userId = userId;
@@ -136,6 +167,28 @@ public final class SessionState {
   SessionState directQueued(Publication publication, int maxRetained) {
     inbox.append(publication);
     inbox.trimToCount(maxRetained);
+    return this;
+  }
+
+  SessionState bridgeOpened(String route, Map<String, String> headers) {
+    this.bridgeRoute = route;
+    this.bridgeHeaders = Map.copyOf(headers);
+    return this;
+  }
+
+  /** Restores the bridge part of a snapshot. */
+  SessionState withBridgeProgress(long count, String lastId) {
+    this.upstreamCount = count;
+    this.upstreamLastId = lastId;
+    return this;
+  }
+
+  SessionState upstreamQueued(Publication publication, String upstreamId, int maxRetained) {
+    directQueued(publication, maxRetained);
+    upstreamCount++;
+    if (upstreamId != null && !upstreamId.isEmpty()) {
+      upstreamLastId = upstreamId;
+    }
     return this;
   }
 

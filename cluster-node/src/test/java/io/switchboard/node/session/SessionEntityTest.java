@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.config.GroupSettings;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.config.SessionSettings;
@@ -654,5 +655,35 @@ class SessionEntityTest {
     kit.runCommand(SessionEntity.Maintain.INSTANCE); // re-sends known cursors to groups
     kit.runCommand(new SessionEntity.Ack(Map.of(groupId, 1L)));
     eventually(() -> assertEquals(Map.of(sessionId, 1L), groupInfo(groupId).cursors()));
+  }
+
+  @Test
+  void plainSessionRefusesMessagesForAnUpstream() {
+    start(kit);
+    var result =
+        kit.<StatusReply<Done>>runCommand(
+            replyTo -> new SessionEntity.ToUpstream(bytes("x"), "", replyTo));
+    assertEquals(SessionEntity.NOT_A_BRIDGE, result.reply().getError().getMessage());
+    assertTrue(result.events().isEmpty());
+  }
+
+  @Test
+  void bridgeSessionJournalsItsRouteAndHeadersAndEndsWhenTheRouteIsNotConfiguredOnItsNode() {
+    BridgeBinding binding = new BridgeBinding("nowhere", Map.of("cookie", "sid=1"));
+    var started =
+        kit.<StatusReply<SessionEntity.Attached>>runCommand(
+            replyTo -> new SessionEntity.Start(USER, TOKEN_HASH, binding, socket.ref(), replyTo));
+    assertTrue(started.reply().isSuccess());
+    List<SessionEntity.Event> events = journal(kit, sessionId);
+    assertTrue(events.get(0) instanceof SessionEntity.Started);
+    assertEquals(
+        new SessionEntity.BridgeOpened("nowhere", Map.of("cookie", "sid=1")), events.get(1));
+    assertTrue(started.state().isBridge());
+    assertEquals(Map.of("cookie", "sid=1"), started.state().bridgeHeaders());
+
+    // No upstream can be reached for a route this node does not know: the session ends.
+    Socket.Close close = socket.expectMessageClass(Socket.Close.class);
+    assertEquals(CloseCode.UPSTREAM_LOST.code(), close.code());
+    eventually(() -> assertTrue(kit.getState().isEnded()));
   }
 }
