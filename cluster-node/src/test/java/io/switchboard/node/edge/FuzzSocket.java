@@ -32,7 +32,7 @@ final class FuzzSocket implements WebSocket.Listener {
   private final StringBuilder text = new StringBuilder();
   private ByteBuffer binary = ByteBuffer.allocate(0);
   private WebSocket ws;
-  private final java.util.ArrayDeque<String> lastSent = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<FuzzFrames.Fuzz> lastSent = new java.util.ArrayDeque<>();
   private volatile String sendFailure = "";
 
   static FuzzSocket open(URI uri, boolean json, Map<String, String> headers) {
@@ -52,7 +52,7 @@ final class FuzzSocket implements WebSocket.Listener {
     if (lastSent.size() == 12) {
       lastSent.removeFirst();
     }
-    lastSent.addLast(describe(fuzz));
+    lastSent.addLast(fuzz);
     try {
       (fuzz.isText()
               ? ws.sendText(fuzz.text(), true)
@@ -82,7 +82,11 @@ final class FuzzSocket implements WebSocket.Listener {
 
   /** The last frames sent and the last send failure, for a report on a stuck connection. */
   String recent() {
-    return "last frames sent " + lastSent + ", last send failure [" + sendFailure + "]";
+    return "last frames sent "
+        + lastSent.stream().map(FuzzSocket::describe).toList()
+        + ", last send failure ["
+        + sendFailure
+        + "]";
   }
 
   private static String describe(FuzzFrames.Fuzz fuzz) {
