@@ -8,6 +8,9 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.switchboard.node.auth.GroupPattern;
+import io.switchboard.node.auth.Identity;
+import io.switchboard.node.edge.LongPollSessions;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.group.GroupEventCodec;
 import io.switchboard.node.group.GroupFanoutActor;
@@ -26,6 +29,7 @@ import io.switchboard.protocol.v1.events.RetainedPublication;
 import io.switchboard.protocol.v1.events.SessionEvent;
 import io.switchboard.protocol.v1.events.SessionSnapshot;
 import java.lang.reflect.Modifier;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -68,6 +72,15 @@ class SerializationTest {
 
   /** Every byte value, so nothing relies on the payload being text. */
   private static final ByteString BINARY = allBytes();
+
+  /** A token's identity, with patterns and an expiry (what a long-poll grant carries). */
+  private static final Identity IDENTITY =
+      new Identity(
+          "user-1",
+          List.of(new GroupPattern("room:*")),
+          List.of(new GroupPattern("room:1"), new GroupPattern("*")),
+          Instant.ofEpochMilli(1_700_000_000_123L),
+          Identity.Kind.TOKEN);
 
   private static final Publication PUB = new Publication(42, BINARY, 1_700_000_000_123L);
 
@@ -146,7 +159,9 @@ class SerializationTest {
         new SessionEntity.Inspect(ref()),
         new SessionEntity.AskClient(
             new Socket.Ask("GET", "/q", Map.of("h", "v"), BINARY, 500, ref())),
-        new SessionEntity.NotifySocket(new Socket.Membership("room-1", true, 7)));
+        new SessionEntity.NotifySocket(new Socket.Membership("room-1", true, 7)),
+        new SessionEntity.Grant(hash, IDENTITY, ref()),
+        new SessionEntity.Locate(hash, ref()));
   }
 
   @Test
@@ -180,6 +195,8 @@ class SerializationTest {
         new SessionEntity.Attached("user-1", List.of("a", "b"), Map.of("a", 3L), 5, 2));
     assertClusterMessageRoundTrips(new SessionEntity.Joined("room-1", 12, 3));
     assertClusterMessageRoundTrips(new SessionEntity.Queued(7));
+    assertClusterMessageRoundTrips(new SessionEntity.Location(ref(), IDENTITY));
+    assertClusterMessageRoundTrips(new SessionEntity.Location(null, null));
     assertClusterMessageRoundTrips(
         new SessionEntity.Info("s1", true, "user-1", List.of("a"), List.of("b"), false, 4, 2));
   }
@@ -194,6 +211,13 @@ class SerializationTest {
     assertClusterMessageRoundTrips(new Socket.Live("@", PUB));
     assertClusterMessageRoundTrips(new Socket.HeadMoved("room-1", 99));
     assertClusterMessageRoundTrips(new Socket.Close(4000, "bye"));
+  }
+
+  @Test
+  void longPollRelaysRoundTrip() {
+    assertClusterMessageRoundTrips(new LongPollSessions.Relay(true, BINARY, ref()));
+    assertClusterMessageRoundTrips(new LongPollSessions.Relayed(BINARY));
+    assertClusterMessageRoundTrips(new LongPollSessions.Relayed(null));
   }
 
   @Test

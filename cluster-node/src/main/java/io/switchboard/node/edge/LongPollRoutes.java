@@ -14,6 +14,7 @@ import io.switchboard.protocol.v1.LongPollRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -23,8 +24,10 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
 
@@ -70,13 +73,14 @@ public final class LongPollRoutes {
     return Directives.pathPrefix(
         settings.path(),
         () ->
-            Directives.withRequestTimeout(
-                requestTimeout,
+            Directives.post(
                 () ->
-                    Directives.post(
-                        () ->
-                            Directives.extractRequest(
-                                request ->
+                    Directives.extractRequest(
+                        request ->
+                            timedOutAfter(
+                                request,
+                                requestTimeout,
+                                () ->
                                     Directives.concat(
                                         Directives.path(
                                             "open",
@@ -113,6 +117,16 @@ public final class LongPollRoutes {
                                                             calls, request, b))))))));
   }
 
+  /**
+   * A held poll or a send waiting for a backend outlasts the server's request timeout (20 s by
+   * default): HTTP/1.1 requests get a longer one. HTTP/2 requests have none to extend.
+   */
+  private static Route timedOutAfter(HttpRequest request, Duration timeout, Supplier<Route> inner) {
+    return request.getHeader(TimeoutAccess.class).isPresent()
+        ? Directives.withRequestTimeout(timeout, inner)
+        : inner.get();
+  }
+
   /** Reads the whole body, at most the frame size limit (413 beyond), and parses it (400). */
   private static Route body(
       HttpRequest request,
@@ -128,10 +142,15 @@ public final class LongPollRoutes {
         bytes,
         tried -> {
           if (tried.isFailure()) {
-            Throwable cause = tried.failed().get();
-            boolean tooLarge =
-                cause instanceof EntityStreamSizeException
-                    || cause.getCause() instanceof EntityStreamSizeException;
+            boolean tooLarge = false;
+            for (Throwable t = tried.failed().get(); t != null; t = t.getCause()) {
+              // A declared length over the limit fails as EntityStreamException, a streamed body
+              // that grows past it as EntityStreamSizeException.
+              tooLarge |=
+                  t instanceof EntityStreamSizeException
+                      || (t instanceof EntityStreamException
+                          && String.valueOf(t.getMessage()).contains("too large"));
+            }
             return tooLarge
                 ? text(413, "body exceeds " + edge.maxFrameSize() + " bytes")
                 : text(400, "body could not be read");

@@ -66,11 +66,11 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
       implements Command {}
 
   /** A call another node received for a session whose socket is on this node. */
-  public record Relay(boolean send, byte[] request, ActorRef<Relayed> replyTo)
+  public record Relay(boolean send, ByteString request, ActorRef<Relayed> replyTo)
       implements Command, ClusterMessage {}
 
   /** The answer to Relay: a FrameBatch, or null when this node has no socket for the session. */
-  public record Relayed(byte[] batch) implements ClusterMessage {}
+  public record Relayed(ByteString batch) implements ClusterMessage {}
 
   private record Spawned(
       LongPollTransport transport,
@@ -252,7 +252,7 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
               Relayed.class,
               holder,
               calls.deadline(call).plusSeconds(5),
-              replyTo -> new Relay(call.send(), call.request().toByteArray(), replyTo),
+              replyTo -> new Relay(call.send(), call.request().toByteString(), replyTo),
               (relayed, failure) -> new RelayAnswered(call, located.location(), relayed, failure));
     }
     return this;
@@ -274,7 +274,7 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
           socket,
           relay.send(),
           request,
-          frames -> relay.replyTo().tell(new Relayed(batch(frames).toByteArray())));
+          frames -> relay.replyTo().tell(new Relayed(batch(frames).toByteString())));
     }
     return this;
   }
