@@ -8,6 +8,7 @@ import io.switchboard.node.auth.Identity;
 import io.switchboard.node.auth.TokenVerifier;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.config.LongPollSettings;
+import io.switchboard.node.metrics.NodeMetrics;
 import io.switchboard.node.session.SessionEntity;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.protocol.v1.ClientFrame;
@@ -121,6 +122,7 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
   private final LongPollCalls calls;
   private final ClusterSharding sharding;
   private final Materializer materializer;
+  private final NodeMetrics metrics;
   private final Map<String, LongPollSocket> sockets = new HashMap<>();
   private final Map<String, List<Call>> waiting = new HashMap<>();
   private final Map<Address, ActorRef<Command>> registries = new HashMap<>();
@@ -139,6 +141,7 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
     this.calls = new LongPollCalls(context.getSystem(), edge, settings);
     this.sharding = ClusterSharding.get(context.getSystem());
     this.materializer = Materializer.matFromSystem(context.getSystem());
+    this.metrics = NodeMetrics.get(context.getSystem());
     var receptionist = context.getSystem().receptionist();
     receptionist.tell(Receptionist.register(KEY, context.getSelf()));
     receptionist.tell(
@@ -247,6 +250,7 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
       return this;
     }
     for (Call call : queued) {
+      metrics.longPollRelays.increment();
       getContext()
           .ask(
               Relayed.class,
@@ -320,6 +324,7 @@ public final class LongPollSessions extends AbstractBehavior<LongPollSessions.Co
       return;
     }
     waiting.put(sessionId, queued);
+    metrics.longPollResumes.increment();
     ByteString tokenHash = SessionSecrets.hash(first.request().getResumeToken());
     spawn(
         identity,
