@@ -10,10 +10,13 @@ import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.config.GroupSettings;
 import io.switchboard.node.config.LimitSettings;
+import io.switchboard.node.config.LongPollSettings;
 import io.switchboard.node.config.NodeSettings;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.config.SessionSettings;
 import io.switchboard.node.edge.ConnectionRegistryActor;
+import io.switchboard.node.edge.LongPollRoutes;
+import io.switchboard.node.edge.LongPollSessions;
 import io.switchboard.node.edge.WebSocketRoutes;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
@@ -67,6 +70,10 @@ public final class Guardian {
               ctx.spawn(
                   ConnectionRegistryActor.create(edge, nodeName, fanouts, gate), "connections");
 
+          LongPollSettings longPoll = LongPollSettings.create(config);
+          ActorRef<LongPollSessions.Command> longPolls =
+              ctx.spawn(LongPollSessions.create(edge, longPoll, connections, gate), "long-poll");
+
           CoordinatedShutdown.get(system)
               .addTask(
                   CoordinatedShutdown.PhaseBeforeServiceUnbind(),
@@ -88,11 +95,17 @@ public final class Guardian {
               Directives.concat(
                   WebSocketRoutes.create(system, edge, connections, gate),
                   BridgeRoutes.create(system, edge, connections, gate),
+                  LongPollRoutes.create(
+                      system, edge, longPoll, LimitSettings.create(config), longPolls, gate),
                   apiRoute,
                   Directives.pathSingleSlash(
                       () ->
                           Directives.complete(
-                              "Switchboard node " + nodeName + ": WebSocket at /ws\n")));
+                              "Switchboard node "
+                                  + nodeName
+                                  + ": WebSocket at /ws, long-poll at /"
+                                  + longPoll.path()
+                                  + "\n")));
           HttpServer.start(system, node, route);
           ApiServer.start(system, node, api, apiRoute);
           return Behaviors.empty();

@@ -8,8 +8,11 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.switchboard.node.auth.GroupPattern;
+import io.switchboard.node.auth.Identity;
 import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.bridge.UpstreamStatus;
+import io.switchboard.node.edge.LongPollSessions;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.group.GroupEventCodec;
 import io.switchboard.node.group.GroupFanoutActor;
@@ -28,6 +31,7 @@ import io.switchboard.protocol.v1.events.RetainedPublication;
 import io.switchboard.protocol.v1.events.SessionEvent;
 import io.switchboard.protocol.v1.events.SessionSnapshot;
 import java.lang.reflect.Modifier;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -70,6 +74,15 @@ class SerializationTest {
 
   /** Every byte value, so nothing relies on the payload being text. */
   private static final ByteString BINARY = allBytes();
+
+  /** A token's identity, with patterns and an expiry (what a long-poll grant carries). */
+  private static final Identity IDENTITY =
+      new Identity(
+          "user-1",
+          List.of(new GroupPattern("room:*")),
+          List.of(new GroupPattern("room:1"), new GroupPattern("*")),
+          Instant.ofEpochMilli(1_700_000_000_123L),
+          Identity.Kind.TOKEN);
 
   private static final Publication PUB = new Publication(42, BINARY, 1_700_000_000_123L);
 
@@ -151,7 +164,9 @@ class SerializationTest {
         new SessionEntity.Inspect(ref()),
         new SessionEntity.AskClient(
             new Socket.Ask("GET", "/q", Map.of("h", "v"), BINARY, 500, ref())),
-        new SessionEntity.NotifySocket(new Socket.Membership("room-1", true, 7)));
+        new SessionEntity.NotifySocket(new Socket.Membership("room-1", true, 7)),
+        new SessionEntity.Grant(hash, IDENTITY, ref()),
+        new SessionEntity.Locate(hash, ref()));
   }
 
   @Test
@@ -185,6 +200,8 @@ class SerializationTest {
         new SessionEntity.Attached("user-1", List.of("a", "b"), Map.of("a", 3L), 5, 2));
     assertClusterMessageRoundTrips(new SessionEntity.Joined("room-1", 12, 3));
     assertClusterMessageRoundTrips(new SessionEntity.Queued(7));
+    assertClusterMessageRoundTrips(new SessionEntity.Location(ref(), IDENTITY));
+    assertClusterMessageRoundTrips(new SessionEntity.Location(null, null));
     assertClusterMessageRoundTrips(
         new SessionEntity.Info("s1", true, "user-1", List.of("a"), List.of("b"), false, 4, 2));
   }
@@ -201,6 +218,13 @@ class SerializationTest {
     assertClusterMessageRoundTrips(new Socket.Close(4000, "bye"));
     assertClusterMessageRoundTrips(
         new UpstreamStatus(UpstreamStatus.Phase.RECONNECTING, 3, 1_700_000_000_000L, 2, "down"));
+  }
+
+  @Test
+  void longPollRelaysRoundTrip() {
+    assertClusterMessageRoundTrips(new LongPollSessions.Relay(true, BINARY, ref()));
+    assertClusterMessageRoundTrips(new LongPollSessions.Relayed(BINARY));
+    assertClusterMessageRoundTrips(new LongPollSessions.Relayed(null));
   }
 
   @Test

@@ -92,7 +92,8 @@ public final class WebSocketRoutes {
     return admitted.apply(((Gatekeeper.Proceed) decision).identity());
   }
 
-  private static Gatekeeper.UpgradeRequest upgradeRequest(HttpRequest request, Gatekeeper gate) {
+  /** What the {@link Gatekeeper} decides on: the request's origin, host and credentials. */
+  static Gatekeeper.UpgradeRequest upgradeRequest(HttpRequest request, Gatekeeper gate) {
     Optional<String> cookie =
         gate.cookieName().isEmpty()
             ? Optional.empty()

@@ -113,6 +113,16 @@ public final class MetricsRoutes extends AbstractExtensionId<MetricsRoutes.Provi
                     m.slowConsumerCloses.sum());
                 counter(
                     out,
+                    "switchboard_long_poll_relays_total",
+                    "Long-poll calls passed to the node holding the session's socket.",
+                    m.longPollRelays.sum());
+                counter(
+                    out,
+                    "switchboard_long_poll_resumes_total",
+                    "Long-poll sessions resumed by a new socket here for a poll or send.",
+                    m.longPollResumes.sum());
+                counter(
+                    out,
                     "switchboard_publications_total",
                     "Publications journaled by groups hosted here.",
                     m.publications.sum());

@@ -33,6 +33,12 @@ public final class NodeMetrics implements Extension {
   /** Frames refused with an Error. */
   public final LongAdder framesRefused = new LongAdder();
 
+  /** Long-poll calls this node passed to the node holding their session's socket. */
+  public final LongAdder longPollRelays = new LongAdder();
+
+  /** Long-poll sessions a new socket on this node resumed for a poll or send. */
+  public final LongAdder longPollResumes = new LongAdder();
+
   /** Publications journaled by group entities on this node. */
   public final LongAdder publications = new LongAdder();
 

@@ -2,6 +2,7 @@ package io.switchboard.node.session;
 
 import com.google.protobuf.ByteString;
 import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.auth.Identity;
 import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.bridge.UpstreamActor;
 import io.switchboard.node.config.PersistenceSettings;
@@ -160,6 +161,22 @@ public final class SessionEntity
     INSTANCE
   }
 
+  /**
+   * Long-poll: records who the session's client is, so that another node can resume the session for
+   * a poll that carries only the session id and resume token. Runtime state, never journaled;
+   * refused (session not found) unless the token's hash matches. Answered with Done.
+   */
+  public record Grant(
+      ByteString resumeTokenHash, Identity identity, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /**
+   * Long-poll: where the session's socket is, and its last {@link Grant}, for the holder of the
+   * resume token; session not found otherwise.
+   */
+  public record Locate(ByteString resumeTokenHash, ActorRef<StatusReply<Location>> replyTo)
+      implements Command {}
+
   record GroupConfirmed(String groupId, GroupEntity.Membership membership) implements Command {}
 
   record JoinFailed(String groupId, String error) implements Command {}
@@ -183,6 +200,13 @@ public final class SessionEntity
       Map<String, Long> cursors,
       long inboxHead,
       long inboxFirst)
+      implements ClusterMessage {}
+
+  /**
+   * The answer to Locate: the attached socket and the identity last granted; either may be null (no
+   * socket attached; no grant since this entity started).
+   */
+  public record Location(ActorRef<Socket.Command> socket, Identity grant)
       implements ClusterMessage {}
 
   /** The answer to JoinGroup: live traffic for the session starts after {@code head}. */
@@ -264,6 +288,7 @@ public final class SessionEntity
   private final ClusterSharding sharding;
   private final CursorRelay cursorRelay;
   private ActorRef<Socket.Command> attached;
+  private Identity grant;
   private final Map<String, List<ActorRef<StatusReply<Joined>>>> pendingJoins = new HashMap<>();
   private final Set<String> joinsInFlight = new HashSet<>();
   private final Set<String> leavesInFlight = new HashSet<>();
@@ -362,6 +387,8 @@ public final class SessionEntity
         .onCommand(FromUpstream.class, this::onFromUpstream)
         .onCommand(UpstreamStopped.class, this::onUpstreamStopped)
         .onCommand(GraceOver.class, this::onGraceOver)
+        .onCommand(Grant.class, this::onGrant)
+        .onCommand(Locate.class, this::onLocate)
         .build();
   }
 
@@ -733,6 +760,30 @@ public final class SessionEntity
       bridge.graceOver();
     }
     return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, SessionState> onGrant(SessionState state, Grant cmd) {
+    if (!holdsToken(state, cmd.resumeTokenHash())
+        || !state.userId().equals(cmd.identity().userId())) {
+      passivateIfNeverStarted(state);
+      return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
+    }
+    grant = cmd.identity();
+    return Effect().reply(cmd.replyTo(), StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, SessionState> onLocate(SessionState state, Locate cmd) {
+    if (!holdsToken(state, cmd.resumeTokenHash())) {
+      passivateIfNeverStarted(state);
+      return Effect().reply(cmd.replyTo(), StatusReply.error(NOT_FOUND));
+    }
+    return Effect().reply(cmd.replyTo(), StatusReply.success(new Location(attached, grant)));
+  }
+
+  private static boolean holdsToken(SessionState state, ByteString resumeTokenHash) {
+    return state.isActive()
+        && MessageDigest.isEqual(
+            state.resumeTokenHash().toByteArray(), resumeTokenHash.toByteArray());
   }
 
   private void attach(ActorRef<Socket.Command> socket, SessionState state) {
