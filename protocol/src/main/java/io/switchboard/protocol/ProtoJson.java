@@ -77,10 +77,6 @@ public final class ProtoJson {
             checkValue(item.getValue(), mapValue, depth);
           }
         }
-      } else if (field.isRepeated() && value.isJsonArray()) {
-        for (JsonElement item : value.getAsJsonArray()) {
-          checkValue(item, field, depth);
-        }
       } else {
         checkValue(value, field, depth);
       }
@@ -89,8 +85,19 @@ public final class ProtoJson {
 
   private static void checkValue(JsonElement value, FieldDescriptor field, int depth)
       throws InvalidProtocolBufferException {
+    if (value.isJsonArray()) {
+      // Repeated fields — and singular ones given an array: JsonFormat reads a one-element array
+      // as its element.
+      if (depth > MAX_DEPTH) {
+        throw new InvalidProtocolBufferException("JSON nested too deeply");
+      }
+      for (JsonElement item : value.getAsJsonArray()) {
+        checkValue(item, field, depth + 1);
+      }
+      return;
+    }
     switch (field.getJavaType()) {
-      case INT, LONG, FLOAT, DOUBLE -> {
+      case INT, LONG, FLOAT, DOUBLE, ENUM -> {
         if (value.isJsonPrimitive() && !isSaneNumber(value.getAsJsonPrimitive().getAsString())) {
           throw new InvalidProtocolBufferException(
               "number out of range for field " + field.getJsonName());
@@ -116,6 +123,9 @@ public final class ProtoJson {
 
   /** A literal short enough, with a small enough exponent, to be parsed in constant time. */
   static boolean isSaneNumber(String literal) {
+    if (literal.isEmpty() || "+-.0123456789".indexOf(literal.charAt(0)) < 0) {
+      return true; // not a number (an enum's name, or junk that JsonFormat refuses at once)
+    }
     if (literal.length() > MAX_NUMBER_LENGTH) {
       return false;
     }
