@@ -27,6 +27,10 @@ import java.util.function.ToLongFunction;
  */
 final class Chains {
   static final Duration AWAIT = Duration.ofSeconds(Params.integer("awaitSeconds", 15));
+
+  /** The check every client passes at the end when it has every message, in order. */
+  static final String VERIFIED = "every message, in order (by offsets)";
+
   private static final Duration TICK = Duration.ofMillis(Params.integer("tickMillis", 500));
 
   private Chains() {}
@@ -127,12 +131,12 @@ final class Chains {
             s -> !client(s).caughtUp() && System.currentTimeMillis() < s.getLong("catchUpUntil"))
         .on(pause(Duration.ofMillis(200)), drain())
         .exec(
-            ws("verify: every message")
+            ws("verify")
                 .sendText(Frames.ping(9))
                 .await(AWAIT)
                 .on(
                     HttpDsl.ws
-                        .checkTextMessage("verify")
+                        .checkTextMessage(VERIFIED)
                         .matching(jsonPath("$.id").is("9"))
                         .check(
                             bodyString()

@@ -28,6 +28,9 @@ final class ClientState {
   private long received;
   private String lastError = "";
 
+  /** When the last Recovery frame arrived (epoch ms), 0 before any. */
+  long recoveredAt;
+
   ClientState(String user) {
     this.user = user;
   }
@@ -67,6 +70,7 @@ final class ClientState {
     } else if (Frames.is(frame, "connected")) {
       connected(frame);
     } else if (Frames.is(frame, "recovery")) {
+      recoveredAt = receivedMillis;
       if (!frame.contains("\"recovered\":true")) {
         HISTORY_LOST.increment();
       }

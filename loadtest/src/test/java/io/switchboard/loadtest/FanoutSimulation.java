@@ -65,7 +65,7 @@ public class FanoutSimulation extends Simulation {
             publishers.injectOpen(publishing))
         .protocols(Chains.protocol())
         .assertions(
-            details("verify: every message").failedRequests().count().is(0L),
+            details(Chains.VERIFIED).failedRequests().count().is(0L),
             global().failedRequests().count().is(0L));
   }
 
