@@ -37,6 +37,9 @@ final class ClientState {
 
   /** Reads the Connected frame (also of a resume). */
   void connected(String frame) {
+    if (frame == null) {
+      return;
+    }
     String id = Frames.field(frame, "sessionId");
     if (id != null) {
       sessionId = id;
@@ -49,6 +52,9 @@ final class ClientState {
 
   /** Reads the Joined frame: the stream starts after its head. */
   void joined(String group, String frame) {
+    if (frame == null) {
+      return;
+    }
     last.putIfAbsent(group, Frames.number(frame, "head", 0));
   }
 
@@ -77,6 +83,26 @@ final class ClientState {
     } else if (Frames.is(frame, "error") || Frames.is(frame, "close")) {
       ERRORS.increment();
       lastError = frame;
+    }
+  }
+
+  /**
+   * Reads a long-poll answer, {@code {"frames":[...]}}, received at {@code receivedMillis}: its
+   * deliveries in order, and errors or a close.
+   */
+  void onBatch(String body, long receivedMillis) {
+    if (body == null) {
+      return;
+    }
+    int at = body.indexOf("\"delivery\":{");
+    while (at >= 0) {
+      delivered(Frames.field(body, "stream", at), Frames.number(body, "offset", at));
+      Deliveries.record(Frames.sentMillis(Frames.field(body, "payload", at)), receivedMillis);
+      at = body.indexOf("\"delivery\":{", at + 1);
+    }
+    if (body.contains("\"error\":{") || body.contains("\"close\":{")) {
+      ERRORS.increment();
+      lastError = body.length() > 300 ? body.substring(0, 300) : body;
     }
   }
 

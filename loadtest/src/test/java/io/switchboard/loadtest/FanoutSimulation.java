@@ -46,7 +46,9 @@ public class FanoutSimulation extends Simulation {
             .exec(Chains.newClient("sub-"))
             .exec(s -> s.set("group", groupNames.get((int) (s.userId() % groups))))
             .exec(Chains.connect(target, s -> (int) s.userId()))
+            .exitHereIfFailed()
             .exec(Chains.join())
+            .exitHereIfFailed()
             .exec(Chains.listenUntil(s -> publishEnd, true))
             .exec(Chains.verify())
             .exec(Chains.ws("close").close());

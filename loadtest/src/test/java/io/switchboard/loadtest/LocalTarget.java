@@ -466,26 +466,34 @@ final class LocalTarget implements AutoCloseable {
     }
   }
 
-  /** SIGTERM to everything (nodes first, graceful leave), SIGKILL after 20 s; children too. */
+  /**
+   * SIGTERM to the nodes (graceful leave) and their children, then to the rest; SIGKILL after 20 s.
+   */
   private synchronized void stopAll() {
-    List<ProcessHandle> all = new ArrayList<>();
+    List<ProcessHandle> first = new ArrayList<>();
     for (Node node : nodes) {
-      all.addAll(node.process().descendants().toList());
-      all.add(0, node.process().toHandle());
+      first.add(node.process().toHandle());
+      first.addAll(node.process().descendants().toList());
     }
+    List<ProcessHandle> then = new ArrayList<>();
     for (Process other : others) {
-      all.addAll(other.descendants().toList());
-      all.add(other.toHandle());
+      then.add(other.toHandle());
+      then.addAll(other.descendants().toList());
     }
-    all.forEach(ProcessHandle::destroy);
-    for (ProcessHandle process : all) {
+    stop(first);
+    stop(then);
+    nodes.clear();
+    others.clear();
+  }
+
+  private static void stop(List<ProcessHandle> processes) {
+    processes.forEach(ProcessHandle::destroy);
+    for (ProcessHandle process : processes) {
       try {
         process.onExit().get(20, TimeUnit.SECONDS);
       } catch (Exception e) {
         process.destroyForcibly();
       }
     }
-    nodes.clear();
-    others.clear();
   }
 }

@@ -87,7 +87,10 @@ public class ResumeSimulation extends Simulation {
         .protocols(Chains.protocol())
         .assertions(
             details(Chains.VERIFIED).failedRequests().count().is(0L),
-            details("resume → recovered").responseTime().percentile(95).lt(500),
+            details("resume → recovered")
+                .responseTime()
+                .percentile(95)
+                .lt(Params.integer("resumeP95Millis", 500)),
             details("resume → recovered").failedRequests().count().is(0L));
   }
 
