@@ -70,6 +70,7 @@ public class ResumeSimulation extends Simulation {
                         .set("drops", (s.userId() % 1000) < dropShare * 1000))
             .exec(Chains.connect(target, s -> kill ? firstNode : (int) s.userId()))
             .exec(Chains.join())
+            .exitHereIfFailed()
             .exec(Chains.listenUntil(s -> cutAt - (kill ? 500 : 0), true))
             .doIfOrElse(s -> s.getBoolean("drops"))
             .then(cutAndResume())
