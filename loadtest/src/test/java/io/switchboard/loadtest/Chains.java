@@ -4,6 +4,7 @@ import static io.gatling.javaapi.core.CoreDsl.asLongAs;
 import static io.gatling.javaapi.core.CoreDsl.bodyString;
 import static io.gatling.javaapi.core.CoreDsl.doIf;
 import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.exitHereIfFailed;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.http.HttpDsl.http;
@@ -31,7 +32,7 @@ final class Chains {
   /** The check every client passes at the end when it has every message, in order. */
   static final String VERIFIED = "every message, in order (by offsets)";
 
-  private static final Duration TICK = Duration.ofMillis(Params.integer("tickMillis", 500));
+  private static final Duration TICK = Duration.ofMillis(Params.integer("tickMillis", 1000));
 
   private Chains() {}
 
@@ -108,14 +109,18 @@ final class Chains {
             }));
   }
 
-  /** Reads deliveries and acks them every tick until the time {@code until} gives. */
+  /**
+   * Reads deliveries every tick, acking at most once a second, until the time {@code until} gives.
+   */
   static ChainBuilder listenUntil(ToLongFunction<Session> until, boolean ack) {
     return asLongAs(s -> System.currentTimeMillis() < until.applyAsLong(s))
         .on(
             pause(TICK),
             drain(),
-            doIf(s -> ack && !client(s).cursors().isEmpty())
-                .then(exec(ws("ack").sendText(s -> Frames.ack(client(s).cursors())))));
+            doIf(s -> ack && client(s).ackDue(System.currentTimeMillis()))
+                .then(exec(ws("ack").sendText(s -> Frames.ack(client(s).cursors())))),
+            // a socket that went away ends this client (its loss is already a KO)
+            exitHereIfFailed());
   }
 
   /**

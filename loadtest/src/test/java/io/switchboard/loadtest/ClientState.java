@@ -121,6 +121,22 @@ final class ClientState {
     last.put(stream, offset);
   }
 
+  private long ackedReceived;
+  private long ackedAt;
+
+  /**
+   * Whether an Ack is due: something arrived since the last one, at most one a second (as the SDK
+   * does; every Ack costs the node a session update).
+   */
+  boolean ackDue(long now) {
+    if (received == ackedReceived || now - ackedAt < 1000 || last.isEmpty()) {
+      return false;
+    }
+    ackedReceived = received;
+    ackedAt = now;
+    return true;
+  }
+
   /** Cursors to Ack or Resume with. */
   Map<String, Long> cursors() {
     return last;

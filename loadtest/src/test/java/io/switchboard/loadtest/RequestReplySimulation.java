@@ -53,6 +53,8 @@ public class RequestReplySimulation extends Simulation {
                                             .checkTextMessage("reply")
                                             .matching(jsonPath("$.id").isEL("#{rid}"))
                                             .check(jsonPath("$.reply.status").is("200"))))
+                            // a refused request or a closed socket ends this client: no spinning
+                            .exitHereIfFailed()
                             .exec(
                                 s -> {
                                   if (!s.isFailed()) {
