@@ -146,6 +146,13 @@ public final class Gatekeeper {
     return new Gatekeeper(auth, edge, verifier, shared, perUser.connections(), devToken);
   }
 
+  /**
+   * Whether a browser page of {@code origin} may talk to this node (allowed origins, or same host).
+   */
+  public boolean allowsOrigin(Optional<String> origin, Optional<String> host) {
+    return origins.allows(origin, host);
+  }
+
   /** Decides on an upgrade: 403 for a foreign origin, 401 for a token that does not verify. */
   public UpgradeDecision admitUpgrade(UpgradeRequest request) {
     if (!origins.allows(request.origin(), request.host())) {

@@ -73,48 +73,52 @@ public final class LongPollRoutes {
     return Directives.pathPrefix(
         settings.path(),
         () ->
-            Directives.post(
+            LongPollCors.wrap(
+                gate,
                 () ->
-                    Directives.extractRequest(
-                        request ->
-                            timedOutAfter(
-                                request,
-                                requestTimeout,
-                                () ->
-                                    Directives.concat(
-                                        Directives.path(
-                                            "open",
-                                            () ->
-                                                body(
-                                                    request,
-                                                    edge,
-                                                    materializer,
-                                                    b ->
-                                                        open(
-                                                            system, gate, sessions, calls, request,
-                                                            b))),
-                                        Directives.path(
-                                            "poll",
-                                            () ->
-                                                body(
-                                                    request,
-                                                    edge,
-                                                    materializer,
-                                                    b ->
-                                                        call(
-                                                            false, system, gate, limits, sessions,
-                                                            calls, request, b))),
-                                        Directives.path(
-                                            "send",
-                                            () ->
-                                                body(
-                                                    request,
-                                                    edge,
-                                                    materializer,
-                                                    b ->
-                                                        call(
-                                                            true, system, gate, limits, sessions,
-                                                            calls, request, b))))))));
+                    Directives.post(
+                        () ->
+                            Directives.extractRequest(
+                                request ->
+                                    timedOutAfter(
+                                        request,
+                                        requestTimeout,
+                                        () ->
+                                            Directives.concat(
+                                                Directives.path(
+                                                    "open",
+                                                    () ->
+                                                        body(
+                                                            request,
+                                                            edge,
+                                                            materializer,
+                                                            b ->
+                                                                open(
+                                                                    system, gate, sessions, calls,
+                                                                    request, b))),
+                                                Directives.path(
+                                                    "poll",
+                                                    () ->
+                                                        body(
+                                                            request,
+                                                            edge,
+                                                            materializer,
+                                                            b ->
+                                                                call(
+                                                                    false, system, gate, limits,
+                                                                    sessions, calls, request, b))),
+                                                Directives.path(
+                                                    "send",
+                                                    () ->
+                                                        body(
+                                                            request,
+                                                            edge,
+                                                            materializer,
+                                                            b ->
+                                                                call(
+                                                                    true, system, gate, limits,
+                                                                    sessions, calls, request,
+                                                                    b)))))))));
   }
 
   /**

@@ -54,6 +54,7 @@ class LongPollIT {
             switchboard.auth.mode = jwt
             switchboard.auth.hmac-secret = "%s"
             switchboard.api.keys = ["%s"]
+            switchboard.auth.allowed-origins = ["https://app.example"]
             switchboard.edge.client-publish = any
             switchboard.edge.frames-per-second = 10000
             switchboard.edge.frame-burst = 10000
@@ -143,6 +144,60 @@ class LongPollIT {
             null,
             Map.of("Origin", "https://evil.example"));
     assertEquals(403, poll.status(), poll.body());
+  }
+
+  @Test
+  void pagesOfAllowedOriginsGetCorsAnswersAndForeignOnesAreRefused() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.util.function.Function<String, java.net.http.HttpResponse<String>> preflight =
+        origin -> {
+          try {
+            return http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + node.httpPort() + "/lp/poll"))
+                    .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .header("Origin", origin)
+                    .header("Access-Control-Request-Method", "POST")
+                    .header("Access-Control-Request-Headers", "authorization, content-type")
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        };
+    var allowed = preflight.apply("https://app.example");
+    assertEquals(204, allowed.statusCode());
+    assertEquals(
+        "https://app.example",
+        allowed.headers().firstValue("access-control-allow-origin").orElse(""));
+    assertTrue(
+        allowed
+            .headers()
+            .firstValue("access-control-allow-headers")
+            .orElse("")
+            .contains("authorization"));
+    assertEquals(403, preflight.apply("https://evil.example").statusCode());
+
+    // The calls themselves carry the CORS answer for the allowed origin.
+    var open =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + node.httpPort() + "/lp/open"))
+                .header("Origin", "https://app.example")
+                .header("content-type", "application/json")
+                .header("authorization", "Bearer " + TestTokens.valid("cors-" + UUID.randomUUID()))
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"frames\":[{\"id\":\"1\",\"connect\":{}}]}"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, open.statusCode(), open.body());
+    assertTrue(open.body().contains("connected"), open.body());
+    assertEquals(
+        "https://app.example", open.headers().firstValue("access-control-allow-origin").orElse(""));
+    assertEquals("true", open.headers().firstValue("access-control-allow-credentials").orElse(""));
   }
 
   @Test
