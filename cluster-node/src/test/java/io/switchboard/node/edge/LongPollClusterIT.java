@@ -59,6 +59,25 @@ class LongPollClusterIT {
     first = TestNode.start(config + "switchboard.remote.port = " + seedPort);
     second =
         TestNode.start(config + "switchboard.node.seed-nodes = \"127.0.0.1:" + seedPort + "\"");
+    // Each node learns of the other's long-poll registry through the receptionist's gossip; until
+    // then it takes calls over instead of relaying them (correct, but not what this test checks).
+    for (TestNode node : List.of(first, second)) {
+      TestProbe<org.apache.pekko.actor.typed.receptionist.Receptionist.Listing> probe =
+          TestProbe.create(node.system());
+      probe.awaitAssert(
+          Duration.ofSeconds(20),
+          Duration.ofMillis(200),
+          () -> {
+            node.system()
+                .receptionist()
+                .tell(
+                    org.apache.pekko.actor.typed.receptionist.Receptionist.find(
+                        LongPollSessions.KEY, probe.getRef()));
+            assertEquals(
+                2, probe.receiveMessage().getServiceInstances(LongPollSessions.KEY).size());
+            return null;
+          });
+    }
   }
 
   @AfterAll
