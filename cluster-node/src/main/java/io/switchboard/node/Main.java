@@ -18,6 +18,18 @@ import org.slf4j.LoggerFactory;
  * derives Pekko's ports, host and seed nodes, and starts the actor system.
  */
 public final class Main {
+  static {
+    // Scala's CompletionStage wrappers (what Pekko's Java API returns for asks and futures) run
+    // every callback asynchronously on the default executor, and with a common pool of parallelism
+    // 1 (any machine with 2 cores) CompletableFuture's default executor starts a new thread per
+    // callback: thousands of threads a second under load. Before anything touches that class:
+    String parallelism = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(parallelism) == null) {
+      System.setProperty(
+          parallelism, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
+  }
+
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
