@@ -2,12 +2,12 @@ package io.switchboard.node.group;
 
 import com.google.protobuf.ByteString;
 import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.JournaledEntity;
 import io.switchboard.node.config.GroupSettings;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.metrics.NodeMetrics;
 import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,7 +17,6 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -25,14 +24,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * A group: its members and the log of its publications, each with a gap-free offset. Sharded by
@@ -43,8 +38,7 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * until a member's cursor is known again nothing past the last trim is forgotten.
  */
 public final class GroupEntity
-    extends EventSourcedBehaviorWithEnforcedReplies<
-        GroupEntity.Command, GroupEntity.Event, GroupState> {
+    extends JournaledEntity<GroupEntity.Command, GroupEntity.Event, GroupState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Group");
@@ -145,7 +139,6 @@ public final class GroupEntity
 
   private final String groupId;
   private final GroupSettings settings;
-  private final PersistenceSettings persistence;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorContext<Command> context;
   private final Set<ActorRef<GroupFanoutActor.Command>> fanouts = new HashSet<>();
@@ -162,10 +155,12 @@ public final class GroupEntity
       TimerScheduler<Command> timers) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), groupId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        persistence,
+        settings.snapshotEvery(),
+        new GroupEventCodec.Events(),
+        new GroupEventCodec.Snapshots());
     this.groupId = groupId;
     this.settings = settings;
-    this.persistence = persistence;
     this.shard = shard;
     this.context = context;
     this.metrics = NodeMetrics.get(context.getSystem());
@@ -175,32 +170,6 @@ public final class GroupEntity
   @Override
   public GroupState emptyState() {
     return GroupState.template();
-  }
-
-  @Override
-  public String journalPluginId() {
-    return persistence.journalPlugin();
-  }
-
-  @Override
-  public String snapshotPluginId() {
-    return persistence.snapshotPlugin();
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2)
-        .withDeleteEventsOnSnapshot();
-  }
-
-  @Override
-  public EventAdapter<Event, ?> eventAdapter() {
-    return new GroupEventCodec.Events();
-  }
-
-  @Override
-  public SnapshotAdapter<GroupState> snapshotAdapter() {
-    return new GroupEventCodec.Snapshots();
   }
 
   @Override

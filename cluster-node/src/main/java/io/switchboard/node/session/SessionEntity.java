@@ -2,6 +2,7 @@ package io.switchboard.node.session;
 
 import com.google.protobuf.ByteString;
 import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.JournaledEntity;
 import io.switchboard.node.auth.Identity;
 import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.bridge.UpstreamActor;
@@ -28,7 +29,6 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -39,15 +39,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
@@ -60,8 +56,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * is erased.
  */
 public final class SessionEntity
-    extends EventSourcedBehaviorWithEnforcedReplies<
-        SessionEntity.Command, SessionEntity.Event, SessionState> {
+    extends JournaledEntity<SessionEntity.Command, SessionEntity.Event, SessionState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Session");
@@ -281,7 +276,6 @@ public final class SessionEntity
 
   private final String sessionId;
   private final SessionSettings settings;
-  private final PersistenceSettings persistence;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -309,10 +303,12 @@ public final class SessionEntity
       TimerScheduler<Command> timers) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), sessionId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        persistence,
+        settings.snapshotEvery(),
+        new SessionEventCodec.Events(),
+        new SessionEventCodec.Snapshots());
     this.sessionId = sessionId;
     this.settings = settings;
-    this.persistence = persistence;
     this.shard = shard;
     this.context = context;
     this.timers = timers;
@@ -325,32 +321,6 @@ public final class SessionEntity
   @Override
   public SessionState emptyState() {
     return SessionState.template();
-  }
-
-  @Override
-  public String journalPluginId() {
-    return persistence.journalPlugin();
-  }
-
-  @Override
-  public String snapshotPluginId() {
-    return persistence.snapshotPlugin();
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2)
-        .withDeleteEventsOnSnapshot();
-  }
-
-  @Override
-  public EventAdapter<Event, ?> eventAdapter() {
-    return new SessionEventCodec.Events();
-  }
-
-  @Override
-  public SnapshotAdapter<SessionState> snapshotAdapter() {
-    return new SessionEventCodec.Snapshots();
   }
 
   @Override
@@ -843,8 +813,7 @@ public final class SessionEntity
       // from outside the guardian.
       ((ExtendedActorSystem) Adapter.toClassic(context.getSystem()))
           .systemActorOf(
-              JournalEraser.props(
-                  persistenceId().id(), persistence.journalPlugin(), persistence.snapshotPlugin()),
+              JournalEraser.props(persistenceId().id(), journalPluginId(), snapshotPluginId()),
               "erase-" + sessionId + "-" + java.util.UUID.randomUUID());
       passivate();
     }

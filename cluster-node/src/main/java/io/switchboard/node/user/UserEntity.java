@@ -1,28 +1,23 @@
 package io.switchboard.node.user;
 
 import io.switchboard.node.ClusterMessage;
+import io.switchboard.node.JournaledEntity;
 import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.PersistenceSettings;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.apache.pekko.persistence.typed.EventAdapter;
 import org.apache.pekko.persistence.typed.PersistenceId;
-import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * The current sessions of one user. Sharded by user id, event-sourced (an index that forgot a
@@ -35,8 +30,7 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * with no session and journals nothing): it would otherwise hold every session of the cluster.
  */
 public final class UserEntity
-    extends EventSourcedBehaviorWithEnforcedReplies<
-        UserEntity.Command, UserEntity.Event, UserState> {
+    extends JournaledEntity<UserEntity.Command, UserEntity.Event, UserState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "User");
@@ -124,7 +118,6 @@ public final class UserEntity
   }
 
   private final String userId;
-  private final PersistenceSettings persistence;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorContext<Command> context;
 
@@ -135,9 +128,11 @@ public final class UserEntity
       ActorContext<Command> context) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), userId),
-        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+        persistence,
+        100,
+        new UserEventCodec.Events(),
+        new UserEventCodec.Snapshots());
     this.userId = userId;
-    this.persistence = persistence;
     this.shard = shard;
     this.context = context;
   }
@@ -145,31 +140,6 @@ public final class UserEntity
   @Override
   public UserState emptyState() {
     return UserState.EMPTY;
-  }
-
-  @Override
-  public String journalPluginId() {
-    return persistence.journalPlugin();
-  }
-
-  @Override
-  public String snapshotPluginId() {
-    return persistence.snapshotPlugin();
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
-  }
-
-  @Override
-  public EventAdapter<Event, ?> eventAdapter() {
-    return new UserEventCodec.Events();
-  }
-
-  @Override
-  public SnapshotAdapter<UserState> snapshotAdapter() {
-    return new UserEventCodec.Snapshots();
   }
 
   @Override
