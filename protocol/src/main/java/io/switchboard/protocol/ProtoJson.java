@@ -41,19 +41,56 @@ public final class ProtoJson {
    */
   public static void merge(String json, Message.Builder builder, boolean lenient)
       throws InvalidProtocolBufferException {
-    JsonElement tree;
-    try {
-      tree = JsonParser.parseString(json);
-    } catch (JsonParseException | StackOverflowError e) {
-      throw new InvalidProtocolBufferException("not JSON: " + e.getMessage());
+    if (mayHoldCostlyNumber(json)) {
+      JsonElement tree;
+      try {
+        tree = JsonParser.parseString(json);
+      } catch (JsonParseException | StackOverflowError e) {
+        throw new InvalidProtocolBufferException("not JSON: " + e.getMessage());
+      }
+      checkNumbers(tree, builder.getDescriptorForType(), 0);
     }
-    checkNumbers(tree, builder.getDescriptorForType(), 0);
     try {
       (lenient ? LENIENT : STRICT).merge(json, builder);
     } catch (RuntimeException e) {
       // JsonFormat reports some malformed input (deep nesting, bad values) as runtime exceptions.
       throw new InvalidProtocolBufferException(String.valueOf(e.getMessage()));
     }
+  }
+
+  /**
+   * One pass over the text, so that ordinary frames are parsed once: only a run of more than
+   * {@value #MAX_NUMBER_LENGTH} digits, or an exponent of three digits or more, can make a literal
+   * costly; without either, every literal parses in constant time and the tree walk is skipped.
+   */
+  static boolean mayHoldCostlyNumber(String json) {
+    int digits = 0;
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (c >= '0' && c <= '9') {
+        if (++digits > MAX_NUMBER_LENGTH) {
+          return true;
+        }
+        continue;
+      }
+      if ((c == 'e' || c == 'E') && digits > 0 && exponentDigits(json, i + 1) >= 3) {
+        return true;
+      }
+      digits = 0;
+    }
+    return false;
+  }
+
+  private static int exponentDigits(String json, int from) {
+    int i = from;
+    if (i < json.length() && (json.charAt(i) == '+' || json.charAt(i) == '-')) {
+      i++;
+    }
+    int start = i;
+    while (i < json.length() && json.charAt(i) >= '0' && json.charAt(i) <= '9') {
+      i++;
+    }
+    return i - start;
   }
 
   private static void checkNumbers(JsonElement element, Descriptor type, int depth)

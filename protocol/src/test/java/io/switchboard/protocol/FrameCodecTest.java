@@ -75,6 +75,18 @@ class FrameCodecTest {
   }
 
   @Test
+  void onlyTextThatMayHoldACostlyNumberIsWalked() {
+    // Ordinary frames are parsed once; the descriptor walk runs only where a bomb could hide.
+    assertFalse(
+        ProtoJson.mayHoldCostlyNumber(
+            "{\"id\":\"18446744073709551615\",\"publish\":{\"group\":\"room:e12\",\"payload\":\"aGk=\"}}"));
+    assertFalse(ProtoJson.mayHoldCostlyNumber("{\"ack\":{\"cursors\":[{\"offset\":4.2e3}]}}"));
+    assertTrue(ProtoJson.mayHoldCostlyNumber("{\"id\":1e999}"));
+    assertTrue(ProtoJson.mayHoldCostlyNumber("{\"id\":[\"9E+99999999\"]}"));
+    assertTrue(ProtoJson.mayHoldCostlyNumber("{\"id\":" + "7".repeat(41) + "}"));
+  }
+
+  @Test
   void saneNumbers() {
     assertTrue(ProtoJson.isSaneNumber("18446744073709551615"));
     assertTrue(ProtoJson.isSaneNumber("1.5e308"));
