@@ -14,7 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
@@ -113,25 +113,30 @@ public final class TestNode implements AutoCloseable {
    */
   private void awaitOk(String url) {
     HttpClient client = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      try {
-        HttpResponse<String> response =
-            client.send(
-                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(1)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not bound yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      LockSupportPause.pause(Duration.ofMillis(50));
-    }
-    throw new IllegalStateException("no 200 from " + url);
+    TestProbe.create(system)
+        .awaitAssert(
+            Duration.ofSeconds(30),
+            Duration.ofMillis(50),
+            () -> {
+              HttpResponse<Void> response;
+              try {
+                response =
+                    client.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                            .timeout(Duration.ofSeconds(1))
+                            .build(),
+                        HttpResponse.BodyHandlers.discarding());
+              } catch (IOException e) {
+                throw new AssertionError(url + " not bound yet", e);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+              }
+              if (response.statusCode() != 200) {
+                throw new AssertionError(url + " answered " + response.statusCode());
+              }
+              return null;
+            });
   }
 
   @Override
@@ -144,13 +149,6 @@ public final class TestNode implements AutoCloseable {
   public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
-    }
-  }
-
-  /** A pause between polls of an external endpoint (not a synchronisation between actors). */
-  static final class LockSupportPause {
-    static void pause(Duration d) {
-      java.util.concurrent.locks.LockSupport.parkNanos(d.toNanos());
     }
   }
 }

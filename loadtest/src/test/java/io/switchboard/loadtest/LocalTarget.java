@@ -22,7 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -357,24 +362,43 @@ final class LocalTarget implements AutoCloseable {
     return file;
   }
 
+  /**
+   * Blocks on one future completed by whichever comes first: {@code ready} passing (checked on a
+   * timer: a starting process has nothing to signal with), the process exiting, or the timeout.
+   * (The node's tests use persistence's ProcessReadiness for the same; this module keeps nothing of
+   * the node on its classpath.)
+   */
   private void await(String what, Duration timeout, Process process, Supplier<Boolean> ready)
       throws IOException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IOException(what + ": the process exited with " + process.exitValue());
-      }
-      if (ready.get()) {
-        return;
-      }
-      try {
-        Thread.sleep(250); // polling a process that starts; nothing to wait on
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted", e);
-      }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    process
+        .onExit()
+        .thenAccept(
+            p ->
+                done.completeExceptionally(
+                    new IOException(what + ": the process exited with " + p.exitValue())));
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    timer.scheduleWithFixedDelay(
+        () -> {
+          if (ready.get()) {
+            done.complete(null);
+          }
+        },
+        0,
+        250,
+        TimeUnit.MILLISECONDS);
+    try {
+      done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IOException(what + ": not ready within " + timeout, e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(what, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } finally {
+      timer.shutdownNow();
     }
-    throw new IOException(what + ": not ready within " + timeout);
   }
 
   private int status(String url) {

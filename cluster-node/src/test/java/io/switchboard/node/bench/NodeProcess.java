@@ -1,14 +1,12 @@
 package io.switchboard.node.bench;
 
+import io.switchboard.persistence.embedded.ProcessReadiness;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -278,35 +276,15 @@ final class NodeProcess implements AutoCloseable {
   }
 
   private void awaitOk(String url, Duration timeout) throws IOException {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IOException(
-            "node exited with "
-                + process.exitValue()
-                + " before "
-                + url
-                + "; log:\n"
-                + logTail(40));
-      }
-      try {
-        HttpResponse<Void> response =
-            client.send(
-                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not up yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted", e);
-      }
-      Pause.millis(200);
+    try {
+      ProcessReadiness.await(
+          "node at " + url, process, timeout, Duration.ofMillis(200), ProcessReadiness.httpOk(url));
+    } catch (ProcessReadiness.NotReady e) {
+      throw new IOException(e.getMessage() + "; log:\n" + logTail(40), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
     }
-    throw new IOException("no 200 from " + url + " within " + timeout + "; log:\n" + logTail(40));
   }
 
   /** Stops the node: SIGTERM (graceful leave), then SIGKILL after 15 s. */

@@ -34,6 +34,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -419,26 +420,17 @@ class BridgeIT {
   }
 
   private static int upgradeNumberOf(String sessionId, int nth) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      List<Integer> connections = upstream.connectionsWith("x-session", sessionId);
-      if (connections.size() >= nth) {
-        return connections.get(nth - 1);
-      }
-      if (System.nanoTime() > deadline) {
-        fail("session " + sessionId + " made " + connections.size() + " upstream connections");
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-    }
+    return upstream.awaitConnectionsWith("x-session", sessionId, nth, WAIT).get(nth - 1);
   }
 
   private static void awaitSessionEnded(String sessionId) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (first.session(sessionId).active()) {
-      if (System.nanoTime() > deadline) {
-        fail("session " + sessionId + " still active");
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-    }
+    TestProbe.create(first.system())
+        .awaitAssert(
+            WAIT,
+            Duration.ofMillis(50),
+            () -> {
+              assertFalse(first.session(sessionId).active(), "session " + sessionId + " ended");
+              return null;
+            });
   }
 }

@@ -157,17 +157,7 @@ class BridgeMoveIT {
   }
 
   private static List<Integer> awaitConnections(TestUpstream upstream, String sessionId, int n) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      List<Integer> connections = upstream.connectionsWith("x-session", sessionId);
-      if (connections.size() >= n) {
-        return connections;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("upstream connections of the session: " + connections);
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
-    }
+    return upstream.awaitConnectionsWith("x-session", sessionId, n, WAIT);
   }
 
   private static List<Integer> ids(List<Delivery> deliveries) {

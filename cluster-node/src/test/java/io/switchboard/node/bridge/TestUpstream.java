@@ -169,15 +169,37 @@ final class TestUpstream implements AutoCloseable {
   }
 
   /** Waits until there were {@code count} upgrades in all; returns the last one's headers. */
-  Map<String, String> awaitUpgrades(int count, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (upgrades.size() < count) {
-      if (System.nanoTime() > deadline) {
-        fail("only " + upgrades.size() + " upstream connections within " + timeout);
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-    }
+  synchronized Map<String, String> awaitUpgrades(int count, Duration timeout) {
+    awaitRecorded(() -> upgrades.size() >= count, timeout, "upstream connections");
     return upgrades.get(count - 1);
+  }
+
+  /** Waits until {@code n} upgrades had {@code header: value}; returns their numbers (1-based). */
+  synchronized List<Integer> awaitConnectionsWith(
+      String header, String value, int n, Duration timeout) {
+    awaitRecorded(
+        () -> connectionsWith(header, value).size() >= n,
+        timeout,
+        "upstream connections with " + header + ": " + value);
+    return connectionsWith(header, value);
+  }
+
+  /** Woken by every recorded upgrade (record notifies); holds this object's monitor. */
+  private void awaitRecorded(
+      java.util.function.BooleanSupplier done, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (!done.getAsBoolean()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          fail("only " + upgrades.size() + " upgrades within " + timeout + " waiting for " + what);
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   int connectionCount() {
@@ -248,6 +270,7 @@ final class TestUpstream implements AutoCloseable {
     }
     upgrades.add(Map.copyOf(headers));
     connections.incrementAndGet();
+    notifyAll();
     return upgrades.size();
   }
 

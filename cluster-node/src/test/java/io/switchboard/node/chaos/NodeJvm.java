@@ -1,10 +1,8 @@
 package io.switchboard.node.chaos;
 
+import io.switchboard.persistence.embedded.ProcessReadiness;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,31 +75,19 @@ final class NodeJvm implements AutoCloseable {
 
   /** Waits until the node answers its readiness check. */
   void awaitReady(Duration timeout) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!alive()) {
-        throw new IllegalStateException(name + " exited while starting; see " + log);
-      }
-      try {
-        HttpResponse<String> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/ready"))
-                    .timeout(Duration.ofSeconds(1))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+    try {
+      ProcessReadiness.await(
+          name,
+          process,
+          timeout,
+          Duration.ofMillis(200),
+          ProcessReadiness.httpOk("http://127.0.0.1:" + managementPort + "/ready"));
+    } catch (ProcessReadiness.NotReady e) {
+      throw new IllegalStateException(e.getMessage() + "; see " + log, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(name + ": interrupted while starting", e);
     }
-    throw new IllegalStateException(name + " not ready within " + timeout + "; see " + log);
   }
 
   /** SIGTERM: the node leaves the cluster gracefully; waits for the process to end. */

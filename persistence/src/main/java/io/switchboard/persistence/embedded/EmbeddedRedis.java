@@ -242,35 +242,32 @@ public final class EmbeddedRedis implements AutoCloseable {
   }
 
   private void awaitReady() {
-    long deadline = System.nanoTime() + startupTimeout.toNanos();
-    String lastReply = "no answer";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        forget();
-        throw new IllegalStateException(
-            "Embedded Redis on " + url() + " exited at start: " + logTail());
-      }
-      Optional<String> reply = ping();
-      if (reply.filter("+PONG"::equals).isPresent()) {
-        // the port may belong to another server: only ours, by process id, counts as ready
-        if (answersAs(process.pid())) return;
-        lastReply = "PONG from another process";
-      } else {
-        lastReply = reply.orElse("no answer");
-      }
-      pause();
+    try {
+      ProcessReadiness.await(
+          "Embedded Redis on " + url(),
+          process,
+          startupTimeout,
+          Duration.ofMillis(20),
+          () -> {
+            Optional<String> reply = ping();
+            if (reply.filter("+PONG"::equals).isEmpty()) {
+              return ProcessReadiness.Check.notYet("last answer: " + reply.orElse("no answer"));
+            }
+            // the port may belong to another server: only ours, by process id, counts as ready
+            return answersAs(process.pid())
+                ? ProcessReadiness.Check.ok()
+                : ProcessReadiness.Check.notYet("PONG from another process");
+          });
+    } catch (ProcessReadiness.NotReady e) {
+      terminate(process);
+      forget();
+      throw new IllegalStateException(e.getMessage() + ": " + logTail(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      terminate(process);
+      forget();
+      throw new IllegalStateException("Interrupted while starting embedded Redis", e);
     }
-    terminate(process);
-    forget();
-    throw new IllegalStateException(
-        "Embedded Redis on "
-            + url()
-            + " not ready within "
-            + startupTimeout.toMillis()
-            + " ms (last answer: "
-            + lastReply
-            + "): "
-            + logTail());
   }
 
   private Optional<String> ping() {
@@ -309,15 +306,6 @@ public final class EmbeddedRedis implements AutoCloseable {
     socket.connect(new InetSocketAddress(HOST, port), 1000);
     socket.setSoTimeout(5000);
     return socket;
-  }
-
-  private static void pause() {
-    try {
-      Thread.sleep(20); // polling a child process for readiness; there is nothing to wait on
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while starting embedded Redis", e);
-    }
   }
 
   private String logTail() {
