@@ -15,6 +15,7 @@ import io.switchboard.node.config.NodeSettings;
 import io.switchboard.node.config.PersistenceSettings;
 import io.switchboard.node.config.SessionSettings;
 import io.switchboard.node.edge.ConnectionRegistryActor;
+import io.switchboard.node.edge.FrontDoor;
 import io.switchboard.node.edge.LongPollRoutes;
 import io.switchboard.node.edge.LongPollSessions;
 import io.switchboard.node.edge.WebSocketRoutes;
@@ -106,7 +107,23 @@ public final class Guardian {
                                   + ": WebSocket at /ws, long-poll at /"
                                   + longPoll.path()
                                   + "\n")));
-          HttpServer.start(system, node, route);
+          if (edge.frontDoor()) {
+            // Netty takes the HTTP port and serves WebSockets; Pekko HTTP serves the rest behind
+            // it, on a loopback port of its own.
+            HttpServer.bind(system, "127.0.0.1", 0, route, "HTTP behind the front door")
+                .thenAccept(
+                    pekko ->
+                        FrontDoor.start(
+                            system,
+                            node.httpInterface(),
+                            node.httpPort(),
+                            edge,
+                            gate,
+                            connections,
+                            pekko.localAddress()));
+          } else {
+            HttpServer.start(system, node, route);
+          }
           ApiServer.start(system, node, api, apiRoute);
           return Behaviors.empty();
         });

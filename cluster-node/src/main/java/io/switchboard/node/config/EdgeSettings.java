@@ -20,7 +20,9 @@ public record EdgeSettings(
     int maxPendingPerStream,
     int maxInFlight,
     Duration reannounceInterval,
-    Duration askTimeout) {
+    Duration askTimeout,
+    boolean frontDoor,
+    int ioThreads) {
 
   /** Who may publish to a group from a browser connection. */
   public enum ClientPublish {
@@ -48,6 +50,8 @@ public record EdgeSettings(
         c.getInt("max-pending-per-stream"),
         c.getInt("max-in-flight"),
         c.getDuration("reannounce-interval"),
-        c.getDuration("ask-timeout"));
+        c.getDuration("ask-timeout"),
+        c.getBoolean("front-door.enabled"),
+        c.getInt("front-door.io-threads"));
   }
 }

@@ -64,14 +64,36 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     implements StreamCursor.Output {
 
-  /** The inbound stream delivers a frame; {@code ackTo} releases the next one. */
-  record InboundFrame(ActorRef<StreamAck> ackTo, InboundFrames.Inbound inbound)
-      implements Socket.Command {}
+  /** The inbound side delivers a frame; {@code ackTo} releases the next one. */
+  record InboundFrame(InboundAck ackTo, InboundFrames.Inbound inbound) implements Socket.Command {
+    /** For a Pekko stream feeding the actor through {@code ActorSink.actorRefWithBackpressure}. */
+    InboundFrame(ActorRef<StreamAck> ackTo, InboundFrames.Inbound inbound) {
+      this(InboundAck.of(ackTo), inbound);
+    }
+  }
 
-  /** The inbound stream started. */
-  record InboundStarted(ActorRef<StreamAck> ackTo) implements Socket.Command {}
+  /** The inbound side started; {@code ackTo} releases the first frame. */
+  record InboundStarted(InboundAck ackTo) implements Socket.Command {
+    /** For a Pekko stream feeding the actor through {@code ActorSink.actorRefWithBackpressure}. */
+    InboundStarted(ActorRef<StreamAck> ackTo) {
+      this(InboundAck.of(ackTo));
+    }
+  }
 
-  /** The acknowledgement the inbound stream waits for. */
+  /**
+   * Releases the next inbound frame: the actor acknowledges each frame once it may take another, so
+   * a socket is read no faster than its connection handles frames. Thread-safe.
+   */
+  @FunctionalInterface
+  interface InboundAck {
+    void release();
+
+    static InboundAck of(ActorRef<StreamAck> stream) {
+      return () -> stream.tell(StreamAck.INSTANCE);
+    }
+  }
+
+  /** The acknowledgement an inbound Pekko stream waits for. */
   enum StreamAck {
     INSTANCE
   }
@@ -190,7 +212,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private Identity identity;
   private String slotUserId;
   private int inFlight;
-  private ActorRef<StreamAck> heldAck;
+  private InboundAck heldAck;
   private final BridgeBinding bridge;
   private UpstreamStatus upstreamStatus;
 
@@ -282,13 +304,13 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private void answered() {
     inFlight = Math.max(0, inFlight - 1);
     if (heldAck != null && inFlight < settings.maxInFlight()) {
-      heldAck.tell(StreamAck.INSTANCE);
+      heldAck.release();
       heldAck = null;
     }
   }
 
-  private Behavior<Socket.Command> ack(ActorRef<StreamAck> ackTo) {
-    ackTo.tell(StreamAck.INSTANCE);
+  private Behavior<Socket.Command> ack(InboundAck ackTo) {
+    ackTo.release();
     return this;
   }
 

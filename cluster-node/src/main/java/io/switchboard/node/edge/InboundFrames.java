@@ -67,7 +67,8 @@ final class InboundFrames {
                 failure == null ? decodeBinary(bytes, maxFrameSize) : new TooLarge(maxFrameSize));
   }
 
-  private static Inbound decodeText(String json, int maxFrameSize) {
+  /** Decodes a complete text message (canonical JSON). */
+  static Inbound decodeText(String json, int maxFrameSize) {
     if (json.length() > maxFrameSize) {
       return new TooLarge(maxFrameSize);
     }
@@ -82,8 +83,16 @@ final class InboundFrames {
     if (bytes.size() > maxFrameSize) {
       return new TooLarge(maxFrameSize);
     }
+    return decodeBinary(bytes.toArray(), maxFrameSize);
+  }
+
+  /** Decodes a complete binary message (Protobuf). */
+  static Inbound decodeBinary(byte[] bytes, int maxFrameSize) {
+    if (bytes.length > maxFrameSize) {
+      return new TooLarge(maxFrameSize);
+    }
     try {
-      return new Decoded(FrameCodec.decodeBinary(bytes.toArray()));
+      return new Decoded(FrameCodec.decodeBinary(bytes));
     } catch (FrameCodec.MalformedFrameException e) {
       return new Malformed(e.getMessage());
     }

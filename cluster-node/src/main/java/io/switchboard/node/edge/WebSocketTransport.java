@@ -80,8 +80,14 @@ final class WebSocketTransport implements Transport {
     }
     Message message =
         json
-            ? shared.text(() -> encode(ServerFrames.delivery(stream, publication)))
-            : shared.binary(() -> encode(ServerFrames.delivery(stream, publication)));
+            ? TextMessage.create(
+                shared.json(
+                    () -> FrameCodec.encodeJson(ServerFrames.delivery(stream, publication))))
+            : BinaryMessage.create(
+                ByteString.fromArrayUnsafe(
+                    shared.binary(
+                        () ->
+                            FrameCodec.encodeBinary(ServerFrames.delivery(stream, publication)))));
     return offer(message);
   }
 

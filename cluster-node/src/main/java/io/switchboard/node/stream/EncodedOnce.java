@@ -5,31 +5,41 @@ import java.util.function.Supplier;
 /**
  * The wire encodings of one delivery, computed by the first socket that needs each and shared by
  * every other socket of the node: a publication is encoded once per encoding, not once per socket.
- * Thread-safe; two sockets racing may both encode, and either result is equally valid.
+ * Thread-safe; two sockets racing may both encode, and either result is equally valid. The arrays
+ * handed out are shared: nobody may write to them.
  */
 public final class EncodedOnce {
-  private volatile Object binary;
-  private volatile Object text;
+  private volatile byte[] binary;
+  private volatile String json;
+  private volatile byte[] jsonUtf8;
 
-  /** The binary encoding, computing it with {@code encoder} on first use. */
-  @SuppressWarnings("unchecked")
-  public <T> T binary(Supplier<T> encoder) {
-    Object b = binary;
+  /** The binary Protobuf encoding, computing it with {@code encoder} on first use. */
+  public byte[] binary(Supplier<byte[]> encoder) {
+    byte[] b = binary;
     if (b == null) {
       b = encoder.get();
       binary = b;
     }
-    return (T) b;
+    return b;
   }
 
-  /** The text encoding, computing it with {@code encoder} on first use. */
-  @SuppressWarnings("unchecked")
-  public <T> T text(Supplier<T> encoder) {
-    Object t = text;
-    if (t == null) {
-      t = encoder.get();
-      text = t;
+  /** The canonical JSON encoding, computing it with {@code encoder} on first use. */
+  public String json(Supplier<String> encoder) {
+    String j = json;
+    if (j == null) {
+      j = encoder.get();
+      json = j;
     }
-    return (T) t;
+    return j;
+  }
+
+  /** The canonical JSON encoding as UTF-8, computed from {@link #json} on first use. */
+  public byte[] jsonUtf8(Supplier<String> encoder) {
+    byte[] u = jsonUtf8;
+    if (u == null) {
+      u = json(encoder).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      jsonUtf8 = u;
+    }
+    return u;
   }
 }

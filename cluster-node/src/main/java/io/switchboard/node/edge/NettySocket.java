@@ -1,0 +1,273 @@
+package io.switchboard.node.edge;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.util.ReferenceCountUtil;
+import io.switchboard.node.auth.Gatekeeper;
+import io.switchboard.node.auth.Identity;
+import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.stream.Socket;
+import io.switchboard.protocol.FrameCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * One WebSocket of the {@link FrontDoor}, from the upgrade request on: answers a request the {@link
+ * Gatekeeper} refused with its HTTP status, otherwise spawns the socket's {@link ConnectionActor},
+ * completes the handshake (subprotocol {@value FrameCodec#JSON_SUBPROTOCOL} when the client asked
+ * for it, else {@value FrameCodec#BINARY_SUBPROTOCOL} or none) and feeds it the client's frames one
+ * at a time: the socket is read only when the actor released the previous frame. Messages split in
+ * fragments are joined up to the frame size limit; a larger one is reported as too large and
+ * nothing more is read. Runs on the channel's event loop.
+ */
+final class NettySocket extends ChannelInboundHandlerAdapter {
+
+  private final ActorSystem<?> system;
+  private final EdgeSettings settings;
+  private final ActorRef<ConnectionRegistryActor.Command> connections;
+  private final Gatekeeper.UpgradeDecision decision;
+  private final ArrayDeque<InboundFrames.Inbound> pending = new ArrayDeque<>();
+  private final ConnectionActor.InboundAck release = this::released;
+  private ChannelHandlerContext ctx;
+  private WebSocketServerHandshaker handshaker;
+  private NettyTransport transport;
+  private ActorRef<Socket.Command> connection;
+  private boolean awaitingRelease;
+  private boolean broken;
+
+  NettySocket(
+      ActorSystem<?> system,
+      EdgeSettings settings,
+      ActorRef<ConnectionRegistryActor.Command> connections,
+      Gatekeeper.UpgradeDecision decision) {
+    this.system = system;
+    this.settings = settings;
+    this.connections = connections;
+    this.decision = decision;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (msg instanceof FullHttpRequest request) {
+        onUpgrade(request);
+      } else if (msg instanceof TextWebSocketFrame text) {
+        inbound(InboundFrames.decodeText(text.text(), settings.maxFrameSize()));
+      } else if (msg instanceof BinaryWebSocketFrame binary) {
+        inbound(
+            InboundFrames.decodeBinary(
+                ByteBufUtil.getBytes(binary.content()), settings.maxFrameSize()));
+      } else if (msg instanceof PingWebSocketFrame ping) {
+        ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+        readIfIdle();
+      } else if (msg instanceof PongWebSocketFrame) {
+        readIfIdle();
+      } else if (msg instanceof CloseWebSocketFrame close) {
+        onClientClose(close);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onUpgrade(FullHttpRequest request) {
+    if (decision instanceof Gatekeeper.Refuse refuse) {
+      system.log().debug("WebSocket upgrade refused ({}): {}", refuse.status(), refuse.reason());
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              HttpResponseStatus.valueOf(refuse.status()),
+              Unpooled.copiedBuffer(refuse.reason() + "\n", StandardCharsets.UTF_8));
+      if (refuse.status() == 401) {
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+      }
+      respondAndClose(response);
+      return;
+    }
+    Identity identity = ((Gatekeeper.Proceed) decision).identity();
+    List<String> asked =
+        Arrays.stream(request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "").split(","))
+            .map(String::trim)
+            .toList();
+    boolean json = asked.contains(FrameCodec.JSON_SUBPROTOCOL);
+    String subprotocol =
+        json
+            ? FrameCodec.JSON_SUBPROTOCOL
+            : asked.contains(FrameCodec.BINARY_SUBPROTOCOL) ? FrameCodec.BINARY_SUBPROTOCOL : null;
+    WebSocketServerHandshakerFactory handshakers =
+        new WebSocketServerHandshakerFactory(
+            "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + request.uri(),
+            subprotocol,
+            WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(settings.maxFrameSize())
+                .allowExtensions(false)
+                .closeOnProtocolViolation(false)
+                .build());
+    handshaker = handshakers.newHandshaker(request);
+    if (handshaker == null) {
+      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+      ctx.close();
+      return;
+    }
+    Channel channel = ctx.channel();
+    transport = new NettyTransport(channel, json, settings.outboundBuffer());
+    FullHttpRequest held = request.retainedDuplicate();
+    AskPattern.<ConnectionRegistryActor.Command, ActorRef<Socket.Command>>ask(
+            connections,
+            replyTo -> new ConnectionRegistryActor.Spawn(transport, identity, null, replyTo),
+            Duration.ofSeconds(5),
+            system.scheduler())
+        .whenComplete(
+            (actor, failure) -> channel.eventLoop().execute(() -> spawned(held, actor, failure)));
+  }
+
+  private void spawned(FullHttpRequest request, ActorRef<Socket.Command> actor, Throwable failure) {
+    try {
+      if (failure != null) {
+        respondAndClose(
+            new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.SERVICE_UNAVAILABLE));
+        return;
+      }
+      connection = actor;
+      if (!ctx.channel().isActive()) {
+        connection.tell(ConnectionActor.InboundCompleted.INSTANCE);
+        return;
+      }
+      handshaker
+          .handshake(ctx.channel(), request)
+          .addListener(
+              (ChannelFutureListener)
+                  done -> {
+                    if (!done.isSuccess()) {
+                      ctx.close();
+                      return;
+                    }
+                    ctx.pipeline()
+                        .addBefore(
+                            ctx.name(),
+                            "ws-aggregator",
+                            new WebSocketFrameAggregator(settings.maxFrameSize()));
+                    connection.tell(new ConnectionActor.InboundStarted(release));
+                  });
+    } finally {
+      request.release();
+    }
+  }
+
+  private void onClientClose(CloseWebSocketFrame close) {
+    if (transport.completed()) {
+      // The client answers the node's close: the conversation is over.
+      ctx.close();
+    } else {
+      handshaker.close(ctx.channel(), close.retain());
+    }
+  }
+
+  /** One decoded client frame: handed to the actor now, or once it released the previous one. */
+  private void inbound(InboundFrames.Inbound frame) {
+    if (broken) {
+      return;
+    }
+    pending.add(frame);
+    if (!awaitingRelease) {
+      handNext();
+    }
+  }
+
+  private void handNext() {
+    InboundFrames.Inbound next = pending.poll();
+    if (next != null) {
+      awaitingRelease = true;
+      connection.tell(new ConnectionActor.InboundFrame(release, next));
+    } else if (!broken) {
+      ctx.read();
+    }
+  }
+
+  /** Reads on after a control frame, unless frames are waiting for the actor. */
+  private void readIfIdle() {
+    if (!awaitingRelease && pending.isEmpty() && !broken) {
+      ctx.read();
+    }
+  }
+
+  /** Called by the actor (any thread) when it may take the next frame. */
+  private void released() {
+    ctx.executor()
+        .execute(
+            () -> {
+              awaitingRelease = false;
+              handNext();
+            });
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (connection != null
+        && (cause instanceof TooLongFrameException
+            || cause instanceof CorruptedWebSocketFrameException corrupt
+                && corrupt.closeStatus() != null
+                && corrupt.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code())) {
+      // Nothing after an oversized message can be read: the connection answers and closes.
+      inbound(new InboundFrames.TooLarge(settings.maxFrameSize()));
+      broken = true;
+      return;
+    }
+    if (cause instanceof CorruptedWebSocketFrameException && transport != null) {
+      broken = true;
+      ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.PROTOCOL_ERROR))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    ctx.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    pending.clear();
+    if (connection != null) {
+      connection.tell(ConnectionActor.InboundCompleted.INSTANCE);
+    }
+  }
+
+  private void respondAndClose(FullHttpResponse response) {
+    response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+}
