@@ -714,7 +714,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       send(ServerFrames.error(frameId, ErrorCode.INVALID_ARGUMENT, "invalid group name"));
       return;
     }
-    if (streams.remove(groupId) != null) {
+    StreamCursor left = streams.remove(groupId);
+    if (left != null) {
+      left.setOpen(false);
       fanouts.tell(new FanoutRegistryActor.Unregister(groupId, getContext().getSelf()));
     }
     started();
@@ -826,7 +828,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       send(joined(0, groupId, change.head()));
       openStream(groupId, change.head(), false);
       requests.joined(groupId);
-    } else if (!change.joined() && streams.remove(groupId) != null) {
+    } else if (!change.joined() && streams.containsKey(groupId)) {
+      streams.remove(groupId).setOpen(false);
       fanouts.tell(new FanoutRegistryActor.Unregister(groupId, getContext().getSelf()));
       send(ServerFrame.newBuilder().setLeft(Left.newBuilder().setGroup(groupId)).build());
       requests.left(groupId);
@@ -879,10 +882,14 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
             this,
             settings.replayPageSize(),
             settings.maxPendingPerStream());
-    streams.put(stream, cursor);
+    StreamCursor replaced = streams.put(stream, cursor);
+    if (replaced != null) {
+      replaced.setOpen(false);
+    }
+    cursor.setOpen(phase == Phase.LIVE);
     if (!StreamNames.INBOX.equals(stream)) {
       // Live traffic first, then the replay: nothing falls between the two.
-      fanouts.tell(new FanoutRegistryActor.Register(stream, getContext().getSelf()));
+      fanouts.tell(new FanoutRegistryActor.Register(stream, getContext().getSelf(), cursor));
     }
     if (replay) {
       cursor.start();
@@ -946,6 +953,17 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     } else {
       closeWith(CloseCode.SLOW_CONSUMER, "outbound buffer full");
     }
+  }
+
+  /** From the fan-out's thread (see {@link StreamCursor#offer}): the transport only. */
+  @Override
+  public boolean deliverLive(String stream, Publication publication, EncodedOnce shared) {
+    if (!transport.sendDelivery(stream, publication, shared)) {
+      return false;
+    }
+    metrics.deliveries.increment();
+    metrics.framesOut.increment();
+    return true;
   }
 
   @Override
@@ -1065,6 +1083,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         .getLog()
         .debug("Connection of session [{}] closing: {} {}", sessionId, code, reason);
     phase = Phase.CLOSING;
+    streams.values().forEach(cursor -> cursor.setOpen(false));
     if (code == CloseCode.SLOW_CONSUMER.code()) {
       metrics.slowConsumerCloses.increment();
     }

@@ -1,6 +1,7 @@
 package io.switchboard.node.edge;
 
 import io.switchboard.node.stream.EncodedOnce;
+import io.switchboard.node.stream.LiveLane;
 import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
 import java.util.Map;
@@ -15,14 +16,22 @@ import java.util.TreeMap;
  * exactly once and in order, whatever the live path lost; history that no longer exists is reported
  * through {@link Output#recovery}, never skipped silently.
  *
- * <p>Not thread-safe: owned by one connection actor.
+ * <p>Owned by one connection actor, with one exception: as a {@link LiveLane}, the node's fan-out
+ * may deliver the next live message directly from its own thread while the cursor is open and in
+ * step. Every method holds the cursor's lock, so the two never interleave.
  */
-final class StreamCursor {
+final class StreamCursor implements LiveLane {
 
   /** Where a cursor sends what it decides. Implemented by the connection. */
   interface Output {
     /** Sends one message of the stream ({@code shared} null when not fanned out). */
     void deliver(String stream, Publication publication, EncodedOnce shared);
+
+    /**
+     * Sends one live message from the fan-out's thread; false (nothing sent) when the buffer is
+     * full. Must be thread-safe.
+     */
+    boolean deliverLive(String stream, Publication publication, EncodedOnce shared);
 
     /** Reads {@code maxCount} messages of the stream from {@code fromOffset}; answer by onPage. */
     void fetch(String stream, long fromOffset, int maxCount);
@@ -48,6 +57,7 @@ final class StreamCursor {
   private boolean replaying;
   private boolean historyLost;
   private long replayFirstOffset = -1;
+  private boolean open;
 
   /**
    * A cursor that has everything up to {@code lastDelivered}. With {@code replay}, it reads the log
@@ -69,21 +79,46 @@ final class StreamCursor {
   }
 
   /** The highest offset delivered; everything up to it went out exactly once. */
-  long lastDelivered() {
+  synchronized long lastDelivered() {
     return last;
   }
 
-  boolean isDeferred() {
+  synchronized boolean isDeferred() {
     return deferred;
   }
 
+  /**
+   * Opens or closes the cursor's {@link LiveLane}: open while the connection is live and the cursor
+   * belongs to it; closed, the fan-out's offers are all declined.
+   */
+  synchronized void setOpen(boolean open) {
+    this.open = open;
+  }
+
+  @Override
+  public synchronized boolean offer(Publication publication, EncodedOnce shared) {
+    if (!open || fetching || replaying || deferred || !held.isEmpty()) {
+      return false;
+    }
+    long offset = publication.offset();
+    if (offset <= last) {
+      return true;
+    }
+    if (offset != last + 1 || !out.deliverLive(stream, publication, shared)) {
+      return false;
+    }
+    last = offset;
+    knownHead = Math.max(knownHead, offset);
+    return true;
+  }
+
   /** Starts the replay of a cursor created with {@code replay}. */
-  void start() {
+  synchronized void start() {
     advance();
   }
 
   /** A live message of the stream. */
-  void onLive(Publication publication, EncodedOnce shared) {
+  synchronized void onLive(Publication publication, EncodedOnce shared) {
     long offset = publication.offset();
     knownHead = Math.max(knownHead, offset);
     if (offset <= last) {
@@ -100,7 +135,7 @@ final class StreamCursor {
   }
 
   /** The stream's head is at least {@code head}. */
-  void onHead(long head) {
+  synchronized void onHead(long head) {
     if (head > knownHead) {
       knownHead = head;
       advance();
@@ -108,7 +143,7 @@ final class StreamCursor {
   }
 
   /** A page read from the log. */
-  void onPage(Page page) {
+  synchronized void onPage(Page page) {
     fetching = false;
     knownHead = Math.max(knownHead, page.head());
     if (replayFirstOffset < 0) {
@@ -139,13 +174,13 @@ final class StreamCursor {
   }
 
   /** A read failed; the caller retries later with {@link #retry()}. */
-  void onFetchFailed() {
+  synchronized void onFetchFailed() {
     fetching = false;
     deferred = true;
   }
 
   /** Continues after a failed read or a full outbound buffer. */
-  void retry() {
+  synchronized void retry() {
     deferred = false;
     advance();
   }

@@ -1,5 +1,6 @@
 package io.switchboard.node.group;
 
+import io.switchboard.node.stream.LiveLane;
 import io.switchboard.node.stream.Socket;
 import java.time.Duration;
 import java.util.HashMap;
@@ -22,7 +23,8 @@ public final class FanoutRegistryActor extends AbstractBehavior<FanoutRegistryAc
   public interface Command {}
 
   /** A local socket wants the live traffic of a group. */
-  public record Register(String groupId, ActorRef<Socket.Command> socket) implements Command {}
+  public record Register(String groupId, ActorRef<Socket.Command> socket, LiveLane lane)
+      implements Command {}
 
   /** A local socket no longer wants the live traffic of a group. */
   public record Unregister(String groupId, ActorRef<Socket.Command> socket) implements Command {}
@@ -75,7 +77,7 @@ public final class FanoutRegistryActor extends AbstractBehavior<FanoutRegistryAc
     }
     child = new Child(child.ref(), child.addsSent() + 1);
     children.put(cmd.groupId(), child);
-    child.ref().tell(new GroupFanoutActor.AddSocket(cmd.socket()));
+    child.ref().tell(new GroupFanoutActor.AddSocket(cmd.socket(), cmd.lane()));
     return this;
   }
 

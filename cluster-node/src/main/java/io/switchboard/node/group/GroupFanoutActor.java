@@ -2,11 +2,12 @@ package io.switchboard.node.group;
 
 import io.switchboard.node.ClusterMessage;
 import io.switchboard.node.stream.EncodedOnce;
+import io.switchboard.node.stream.LiveLane;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.node.stream.Socket;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -18,10 +19,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * This node's fan-out of one group: subscribed once to the group entity, it receives each
- * publication once and hands the same {@link EncodedOnce} to every local socket of the group. It
- * re-subscribes on a timer (an entity that moved or restarted learns of it again) and tells its
- * sockets the group's head whenever it may have missed something, so they repair from the log:
- * correctness never rests on this live path.
+ * publication once and hands the same {@link EncodedOnce} to every local socket of the group —
+ * through the socket's {@link LiveLane} when it is in step (written out on this thread, no message
+ * per socket), else as {@link Socket.Fanned} to its connection actor. It re-subscribes on a timer
+ * (an entity that moved or restarted learns of it again) and tells its sockets the group's head
+ * whenever it may have missed something, so they repair from the log: correctness never rests on
+ * this live path.
  */
 public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Command> {
 
@@ -36,7 +39,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
   public record Subscribed(String groupId, long head) implements Command, ClusterMessage {}
 
   /** A local socket joins the group's fan-out. */
-  record AddSocket(ActorRef<Socket.Command> socket) implements Command {}
+  record AddSocket(ActorRef<Socket.Command> socket, LiveLane lane) implements Command {}
 
   /** A local socket leaves the group's fan-out. */
   record RemoveSocket(ActorRef<Socket.Command> socket) implements Command {}
@@ -64,7 +67,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
   private final String groupId;
   private final EntityRef<GroupEntity.Command> group;
   private final ActorRef<FanoutRegistryActor.Command> registry;
-  private final Set<ActorRef<Socket.Command>> sockets = new HashSet<>();
+  private final Map<ActorRef<Socket.Command>, LiveLane> sockets = new HashMap<>();
   private long addsReceived;
   private long lastForwarded = -1;
 
@@ -99,9 +102,16 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
       return this;
     }
     lastForwarded = publication.offset();
-    Socket.Fanned fanned = new Socket.Fanned(groupId, publication, new EncodedOnce());
-    for (ActorRef<Socket.Command> socket : sockets) {
-      socket.tell(fanned);
+    EncodedOnce shared = new EncodedOnce();
+    Socket.Fanned fanned = null;
+    for (Map.Entry<ActorRef<Socket.Command>, LiveLane> socket : sockets.entrySet()) {
+      // A socket in step takes it directly; the others get it through their connection actor.
+      if (!socket.getValue().offer(publication, shared)) {
+        if (fanned == null) {
+          fanned = new Socket.Fanned(groupId, publication, shared);
+        }
+        socket.getKey().tell(fanned);
+      }
     }
     return this;
   }
@@ -118,7 +128,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
 
   private Behavior<Command> onAddSocket(AddSocket cmd) {
     addsReceived++;
-    if (sockets.add(cmd.socket())) {
+    if (sockets.put(cmd.socket(), cmd.lane()) == null) {
       getContext().watchWith(cmd.socket(), new SocketTerminated(cmd.socket()));
     }
     if (lastForwarded >= 0) {
@@ -128,7 +138,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
   }
 
   private Behavior<Command> removeSocket(ActorRef<Socket.Command> socket) {
-    if (sockets.remove(socket)) {
+    if (sockets.remove(socket) != null) {
       getContext().unwatch(socket);
     }
     if (sockets.isEmpty()) {
@@ -148,7 +158,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
   }
 
   private void tellAll(Socket.Command message) {
-    for (ActorRef<Socket.Command> socket : sockets) {
+    for (ActorRef<Socket.Command> socket : sockets.keySet()) {
       socket.tell(message);
     }
   }

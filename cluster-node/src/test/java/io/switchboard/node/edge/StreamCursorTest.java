@@ -47,6 +47,15 @@ class StreamCursorTest {
     }
 
     @Override
+    public boolean deliverLive(String stream, Publication publication, EncodedOnce encoded) {
+      if (room() <= 0) {
+        return false;
+      }
+      deliver(stream, publication, encoded);
+      return true;
+    }
+
+    @Override
     public void fetch(String stream, long fromOffset, int maxCount) {
       assertEquals(STREAM, stream);
       if (pending != null) {
@@ -480,5 +489,43 @@ class StreamCursorTest {
     } else {
       assertEquals(List.of(), out.recoveries, where);
     }
+  }
+
+  // ---- the live lane (the fan-out's direct path)
+
+  @Test
+  void anOpenCursorInStepTakesLiveMessagesThroughItsLane() {
+    StreamCursor c = cursor(4, false, 10, 100);
+    assertFalse(c.offer(pub(5), null), "a closed lane declines");
+    c.setOpen(true);
+    assertTrue(c.offer(pub(5), null));
+    assertTrue(c.offer(pub(6), null));
+    assertTrue(c.offer(pub(6), null), "what it has is not sent twice, and not declined");
+    assertEquals(List.of(5L, 6L), out.deliveredOffsets());
+    assertEquals(6, c.lastDelivered());
+    // The actor path then skips what the lane delivered and continues from there.
+    c.onLive(pub(6), null);
+    c.onLive(pub(7), null);
+    assertEquals(List.of(5L, 6L, 7L), out.deliveredOffsets());
+  }
+
+  @Test
+  void theLaneDeclinesGapsRepairsAndAFullBuffer() {
+    StreamCursor c = cursor(4, false, 10, 100);
+    c.setOpen(true);
+    assertFalse(c.offer(pub(6), null), "a gap goes to the actor, which repairs it");
+    c.onLive(pub(6), null); // held; the cursor reads 5 from the log
+    assertEquals(new Fetch(5, 10), out.takePending());
+    assertFalse(c.offer(pub(7), null), "declined while the cursor reads the log");
+    log.head = 7;
+    c.onPage(log.read(5, 10));
+    assertEquals(List.of(5L, 6L, 7L), out.deliveredOffsets());
+    assertTrue(c.offer(pub(8), null), "in step again");
+    out.capacity = out.queued;
+    assertFalse(c.offer(pub(9), null), "a full buffer is the actor's to handle (slow consumer)");
+    assertEquals(8, c.lastDelivered());
+    c.setOpen(false);
+    out.drain();
+    assertFalse(c.offer(pub(9), null), "closed again");
   }
 }

@@ -1,0 +1,17 @@
+package io.switchboard.node.stream;
+
+/**
+ * A socket's direct path for the live messages of one stream. The node's fan-out offers each
+ * publication here first: a socket that is in step with the stream (nothing held, nothing being
+ * read from the log, room in its buffer) writes it out on the spot, without a message to its
+ * connection actor. Anything else is declined and goes the normal way ({@link Socket.Fanned}),
+ * where the connection repairs, holds or closes as it must. Thread-safe.
+ */
+public interface LiveLane {
+
+  /**
+   * True when {@code publication} was delivered now or had been already; false when the socket must
+   * be sent {@link Socket.Fanned} instead.
+   */
+  boolean offer(Publication publication, EncodedOnce shared);
+}
