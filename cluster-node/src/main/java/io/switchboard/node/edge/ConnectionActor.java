@@ -42,6 +42,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -244,34 +245,89 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
   }
 
+  /**
+   * One case that dispatches by type, rather than a builder case per message: a receive is built
+   * per actor, and every socket has one.
+   */
   @Override
   public Receive<Socket.Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(InboundFrame.class, this::onInboundFrame)
-        .onMessage(InboundStarted.class, m -> ack(m.ackTo()))
-        .onMessage(InboundCompleted.class, m -> Behaviors.stopped())
-        .onMessage(InboundFailed.class, m -> Behaviors.stopped())
-        .onMessage(Socket.Fanned.class, m -> onLive(m.stream(), m.publication(), m.encoded()))
-        .onMessage(Socket.Live.class, m -> onLive(m.stream(), m.publication(), null))
-        .onMessage(Socket.HeadMoved.class, this::onHeadMoved)
-        .onMessage(Socket.Close.class, this::onCloseRequested)
-        .onMessage(SessionReady.class, this::onSessionReady)
-        .onMessage(SessionRefused.class, this::onSessionRefused)
-        .onMessage(JoinDone.class, this::onJoinDone)
-        .onMessage(Refused.class, this::onRefused)
-        .onMessage(LeaveDone.class, this::onLeaveDone)
-        .onMessage(PublishDone.class, this::onPublishDone)
-        .onMessage(PageArrived.class, this::onPageArrived)
-        .onMessage(PageFailed.class, this::onPageFailed)
-        .onMessage(SlotAnswered.class, this::onSlotAnswered)
-        .onMessage(Tick.class, this::onTick)
-        .onMessage(ClientRequests.Result.class, this::onRequestResult)
-        .onMessage(Socket.Ask.class, this::onAsk)
-        .onMessage(Socket.Membership.class, this::onMembership)
-        .onMessage(UpstreamStatus.class, this::onUpstreamStatus)
-        .onMessage(UpstreamAccepted.class, m -> onUpstreamAccepted())
+        .onMessage(Socket.Command.class, this::onMessage)
         .onSignal(PostStop.class, s -> onPostStop())
         .build();
+  }
+
+  private Behavior<Socket.Command> onMessage(Socket.Command message) {
+    if (message instanceof InboundFrame m) {
+      return onInboundFrame(m);
+    }
+    if (message instanceof InboundStarted m) {
+      return ack(m.ackTo());
+    }
+    if (message instanceof InboundCompleted m) {
+      return Behaviors.stopped();
+    }
+    if (message instanceof InboundFailed m) {
+      return Behaviors.stopped();
+    }
+    if (message instanceof Socket.Fanned m) {
+      return onLive(m.stream(), m.publication(), m.encoded());
+    }
+    if (message instanceof Socket.Live m) {
+      return onLive(m.stream(), m.publication(), null);
+    }
+    if (message instanceof Socket.HeadMoved m) {
+      return onHeadMoved(m);
+    }
+    if (message instanceof Socket.Close m) {
+      return onCloseRequested(m);
+    }
+    if (message instanceof SessionReady m) {
+      return onSessionReady(m);
+    }
+    if (message instanceof SessionRefused m) {
+      return onSessionRefused(m);
+    }
+    if (message instanceof JoinDone m) {
+      return onJoinDone(m);
+    }
+    if (message instanceof Refused m) {
+      return onRefused(m);
+    }
+    if (message instanceof LeaveDone m) {
+      return onLeaveDone(m);
+    }
+    if (message instanceof PublishDone m) {
+      return onPublishDone(m);
+    }
+    if (message instanceof PageArrived m) {
+      return onPageArrived(m);
+    }
+    if (message instanceof PageFailed m) {
+      return onPageFailed(m);
+    }
+    if (message instanceof SlotAnswered m) {
+      return onSlotAnswered(m);
+    }
+    if (message instanceof Tick m) {
+      return onTick(m);
+    }
+    if (message instanceof ClientRequests.Result m) {
+      return onRequestResult(m);
+    }
+    if (message instanceof Socket.Ask m) {
+      return onAsk(m);
+    }
+    if (message instanceof Socket.Membership m) {
+      return onMembership(m);
+    }
+    if (message instanceof UpstreamStatus m) {
+      return onUpstreamStatus(m);
+    }
+    if (message instanceof UpstreamAccepted m) {
+      return onUpstreamAccepted();
+    }
+    return Behaviors.unhandled();
   }
 
   // ---- inbound frames
@@ -953,6 +1009,11 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     } else {
       closeWith(CloseCode.SLOW_CONSUMER, "outbound buffer full");
     }
+  }
+
+  @Override
+  public Executor liveExecutor() {
+    return transport.ioThread();
   }
 
   /** From the fan-out's thread (see {@link StreamCursor#offer}): the transport only. */

@@ -14,6 +14,7 @@ import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ServerFrame;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -116,12 +117,24 @@ final class NettyTransport implements Transport {
     return "websocket";
   }
 
+  @Override
+  public Executor ioThread() {
+    return channel.eventLoop();
+  }
+
   /**
    * Queues {@code frame} for the event loop; the first frame after a drain schedules the next one,
    * which writes everything queued by then and flushes once.
    */
   private void write(WebSocketFrame frame) {
     queued.incrementAndGet();
+    if (channel.eventLoop().inEventLoop()) {
+      // On the socket's own thread (the fan-out's live lane): after what is queued, at once.
+      drainNow();
+      writeOne(frame);
+      channel.flush();
+      return;
+    }
     outbox.add(frame);
     if (drainScheduled.compareAndSet(false, true)) {
       channel.eventLoop().execute(drain);
@@ -131,13 +144,21 @@ final class NettyTransport implements Transport {
   private void drain() {
     // Cleared before polling: a frame queued after the last poll schedules a drain of its own.
     drainScheduled.set(false);
+    drainNow();
+    channel.flush();
+  }
+
+  private void drainNow() {
     WebSocketFrame frame;
     while ((frame = outbox.poll()) != null) {
-      ChannelPromise promise = channel.newPromise();
-      promise.addListener(written);
-      channel.write(frame, promise);
+      writeOne(frame);
     }
-    channel.flush();
+  }
+
+  private void writeOne(WebSocketFrame frame) {
+    ChannelPromise promise = channel.newPromise();
+    promise.addListener(written);
+    channel.write(frame, promise);
   }
 
   private WebSocketFrame encode(ServerFrame frame) {

@@ -6,6 +6,7 @@ import io.switchboard.node.stream.Page;
 import io.switchboard.node.stream.Publication;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Executor;
 
 /**
  * What one socket has delivered of one stream, and how it gets the rest. Live traffic is an
@@ -32,6 +33,11 @@ final class StreamCursor implements LiveLane {
      * full. Must be thread-safe.
      */
     boolean deliverLive(String stream, Publication publication, EncodedOnce shared);
+
+    /** Where live deliveries are cheapest to make (see {@link LiveLane#executor()}). */
+    default Executor liveExecutor() {
+      return null;
+    }
 
     /** Reads {@code maxCount} messages of the stream from {@code fromOffset}; answer by onPage. */
     void fetch(String stream, long fromOffset, int maxCount);
@@ -110,6 +116,11 @@ final class StreamCursor implements LiveLane {
     last = offset;
     knownHead = Math.max(knownHead, offset);
     return true;
+  }
+
+  @Override
+  public Executor executor() {
+    return out.liveExecutor();
   }
 
   /** Starts the replay of a cursor created with {@code replay}. */

@@ -3,6 +3,7 @@ package io.switchboard.node.edge;
 import io.switchboard.node.stream.EncodedOnce;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.v1.ServerFrame;
+import java.util.concurrent.Executor;
 
 /**
  * The outbound side of one client connection, as the connection actor sees it: a bounded buffer of
@@ -41,4 +42,9 @@ interface Transport {
 
   /** A short name for logs and metrics ("websocket", "long-poll"). */
   String name();
+
+  /** The thread that writes this socket, when sends from it are cheaper; null otherwise. */
+  default Executor ioThread() {
+    return null;
+  }
 }

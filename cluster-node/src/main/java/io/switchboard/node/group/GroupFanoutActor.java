@@ -6,8 +6,12 @@ import io.switchboard.node.stream.LiveLane;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.node.stream.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -48,6 +52,8 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
     INSTANCE
   }
 
+  private record Member(ActorRef<Socket.Command> socket, LiveLane lane) {}
+
   private record SocketTerminated(ActorRef<Socket.Command> socket) implements Command {}
 
   static Behavior<Command> create(
@@ -68,6 +74,10 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
   private final EntityRef<GroupEntity.Command> group;
   private final ActorRef<FanoutRegistryActor.Command> registry;
   private final Map<ActorRef<Socket.Command>, LiveLane> sockets = new HashMap<>();
+
+  /** The sockets by offering thread, rebuilt at the first delivery after a change (immutable). */
+  private Map<Executor, Member[]> byThread;
+
   private long addsReceived;
   private long lastForwarded = -1;
 
@@ -102,18 +112,53 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
       return this;
     }
     lastForwarded = publication.offset();
+    if (byThread == null) {
+      byThread = partition();
+    }
     EncodedOnce shared = new EncodedOnce();
-    Socket.Fanned fanned = null;
-    for (Map.Entry<ActorRef<Socket.Command>, LiveLane> socket : sockets.entrySet()) {
-      // A socket in step takes it directly; the others get it through their connection actor.
-      if (!socket.getValue().offer(publication, shared)) {
-        if (fanned == null) {
-          fanned = new Socket.Fanned(groupId, publication, shared);
+    for (Map.Entry<Executor, Member[]> group : byThread.entrySet()) {
+      Member[] members = group.getValue();
+      Executor thread = group.getKey();
+      if (thread == null) {
+        offerAll(members, publication, shared);
+      } else {
+        try {
+          thread.execute(() -> offerAll(members, publication, shared));
+        } catch (RejectedExecutionException stopping) {
+          offerAll(members, publication, shared);
         }
-        socket.getKey().tell(fanned);
       }
     }
     return this;
+  }
+
+  /**
+   * Offers {@code publication} to each socket's live lane; a socket that declines gets it through
+   * its connection actor. Runs on the sockets' I/O thread, or here for sockets without one.
+   */
+  private void offerAll(Member[] members, Publication publication, EncodedOnce shared) {
+    Socket.Fanned fanned = null;
+    for (Member member : members) {
+      if (!member.lane().offer(publication, shared)) {
+        if (fanned == null) {
+          fanned = new Socket.Fanned(groupId, publication, shared);
+        }
+        member.socket().tell(fanned);
+      }
+    }
+  }
+
+  /** The sockets grouped by the thread their offers are made on (null: this actor's). */
+  private Map<Executor, Member[]> partition() {
+    Map<Executor, List<Member>> lists = new HashMap<>();
+    for (Map.Entry<ActorRef<Socket.Command>, LiveLane> socket : sockets.entrySet()) {
+      lists
+          .computeIfAbsent(socket.getValue().executor(), thread -> new ArrayList<>())
+          .add(new Member(socket.getKey(), socket.getValue()));
+    }
+    Map<Executor, Member[]> arrays = new HashMap<>();
+    lists.forEach((thread, list) -> arrays.put(thread, list.toArray(new Member[0])));
+    return arrays;
   }
 
   private Behavior<Command> onSubscribed(Subscribed cmd) {
@@ -128,6 +173,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
 
   private Behavior<Command> onAddSocket(AddSocket cmd) {
     addsReceived++;
+    byThread = null;
     if (sockets.put(cmd.socket(), cmd.lane()) == null) {
       getContext().watchWith(cmd.socket(), new SocketTerminated(cmd.socket()));
     }
@@ -139,6 +185,7 @@ public final class GroupFanoutActor extends AbstractBehavior<GroupFanoutActor.Co
 
   private Behavior<Command> removeSocket(ActorRef<Socket.Command> socket) {
     if (sockets.remove(socket) != null) {
+      byThread = null;
       getContext().unwatch(socket);
     }
     if (sockets.isEmpty()) {

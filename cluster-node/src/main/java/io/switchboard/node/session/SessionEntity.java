@@ -330,36 +330,92 @@ public final class SessionEntity
         .build();
   }
 
+  /**
+   * One case that dispatches by type, rather than a builder case per command: the handler is built
+   * per entity instance, and every connected session has one (25 cases cost ~1.6 KB per session).
+   */
   @Override
   public CommandHandlerWithReply<Command, Event, SessionState> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
-        .onCommand(Start.class, this::onStart)
-        .onCommand(Attach.class, this::onAttach)
-        .onCommand(Reannounce.class, this::onReannounce)
-        .onCommand(Detach.class, (state, cmd) -> onSocketGone(state, cmd.socket()))
-        .onCommand(SocketTerminated.class, (state, cmd) -> onSocketGone(state, cmd.socket()))
-        .onCommand(JoinGroup.class, this::onJoinGroup)
-        .onCommand(GroupConfirmed.class, this::onGroupConfirmed)
-        .onCommand(JoinFailed.class, this::onJoinFailed)
-        .onCommand(LeaveGroup.class, this::onLeaveGroup)
-        .onCommand(LeaveDone.class, this::onLeaveDone)
-        .onCommand(Ack.class, this::onAck)
-        .onCommand(SendDirect.class, this::onSendDirect)
-        .onCommand(ReadInbox.class, this::onReadInbox)
-        .onCommand(End.class, this::onEnd)
-        .onCommand(DetachTimeout.class, this::onDetachTimeout)
-        .onCommand(Maintain.class, this::onMaintain)
-        .onCommand(Inspect.class, this::onInspect)
-        .onCommand(AskClient.class, this::onAskClient)
-        .onCommand(NotifySocket.class, this::onNotifySocket)
-        .onCommand(ToUpstream.class, this::onToUpstream)
-        .onCommand(FromUpstream.class, this::onFromUpstream)
-        .onCommand(UpstreamStopped.class, this::onUpstreamStopped)
-        .onCommand(GraceOver.class, this::onGraceOver)
-        .onCommand(Grant.class, this::onGrant)
-        .onCommand(Locate.class, this::onLocate)
-        .build();
+    return newCommandHandlerWithReplyBuilder().forAnyState().onAnyCommand(this::onCommand);
+  }
+
+  private ReplyEffect<Event, SessionState> onCommand(SessionState state, Command command) {
+    if (command instanceof Start c) {
+      return onStart(state, c);
+    }
+    if (command instanceof Attach c) {
+      return onAttach(state, c);
+    }
+    if (command instanceof Reannounce c) {
+      return onReannounce(state, c);
+    }
+    if (command instanceof Detach c) {
+      return onSocketGone(state, c.socket());
+    }
+    if (command instanceof SocketTerminated c) {
+      return onSocketGone(state, c.socket());
+    }
+    if (command instanceof JoinGroup c) {
+      return onJoinGroup(state, c);
+    }
+    if (command instanceof GroupConfirmed c) {
+      return onGroupConfirmed(state, c);
+    }
+    if (command instanceof JoinFailed c) {
+      return onJoinFailed(state, c);
+    }
+    if (command instanceof LeaveGroup c) {
+      return onLeaveGroup(state, c);
+    }
+    if (command instanceof LeaveDone c) {
+      return onLeaveDone(state, c);
+    }
+    if (command instanceof Ack c) {
+      return onAck(state, c);
+    }
+    if (command instanceof SendDirect c) {
+      return onSendDirect(state, c);
+    }
+    if (command instanceof ReadInbox c) {
+      return onReadInbox(state, c);
+    }
+    if (command instanceof End c) {
+      return onEnd(state, c);
+    }
+    if (command instanceof DetachTimeout c) {
+      return onDetachTimeout(state, c);
+    }
+    if (command instanceof Maintain c) {
+      return onMaintain(state, c);
+    }
+    if (command instanceof Inspect c) {
+      return onInspect(state, c);
+    }
+    if (command instanceof AskClient c) {
+      return onAskClient(state, c);
+    }
+    if (command instanceof NotifySocket c) {
+      return onNotifySocket(state, c);
+    }
+    if (command instanceof ToUpstream c) {
+      return onToUpstream(state, c);
+    }
+    if (command instanceof FromUpstream c) {
+      return onFromUpstream(state, c);
+    }
+    if (command instanceof UpstreamStopped c) {
+      return onUpstreamStopped(state, c);
+    }
+    if (command instanceof GraceOver c) {
+      return onGraceOver(state, c);
+    }
+    if (command instanceof Grant c) {
+      return onGrant(state, c);
+    }
+    if (command instanceof Locate c) {
+      return onLocate(state, c);
+    }
+    return Effect().unhandled().thenNoReply();
   }
 
   @Override

@@ -3,8 +3,10 @@ package io.switchboard.node.bench;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -204,10 +206,23 @@ public final class DeliveryBenchmark {
   /**
    * The node's options: the benchmark's token secret (every socket is its own user), per-user frame
    * rate limits out of the way like the per-connection ones (the publisher is one user sending up
-   * to thousands of frames per second; subscribers send about one ack per second), then the user's.
+   * to thousands of frames per second; subscribers send about one ack per second), the JVM options
+   * the README's run command gives the node ({@code .mvn/jvm.config}), then the user's.
    */
   private List<String> nodeOptions() {
     List<String> all = new ArrayList<>();
+    Path jvmConfig = Path.of(".mvn", "jvm.config");
+    if (Files.isRegularFile(jvmConfig)) {
+      try {
+        for (String option : Files.readString(jvmConfig).trim().split("\\s+")) {
+          if (!option.isEmpty()) {
+            all.add(option);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     all.add("-Dswitchboard.auth.hmac-secret=" + jwt.nodeSetting());
     all.add("-Dswitchboard.limits.per-user.frames-per-second=1000000");
     all.addAll(options.nodeJvmOptions);
