@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -418,30 +419,45 @@ public final class SessionEntity
     return Effect().unhandled().thenNoReply();
   }
 
+  /** One case that dispatches by type, like {@link #commandHandler()}. */
   @Override
   public EventHandler<SessionState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(
-            Started.class,
-            (state, e) -> state.writable().started(e.userId(), e.resumeTokenHash(), e.createdMs()))
-        .onEvent(GroupJoined.class, (state, e) -> state.writable().groupJoined(e.groupId()))
-        .onEvent(GroupLeft.class, (state, e) -> state.writable().groupLeft(e.groupId()))
-        .onEvent(LeaveConfirmed.class, (state, e) -> state.writable().leaveConfirmed(e.groupId()))
-        .onEvent(
-            DirectQueued.class,
-            (state, e) -> state.writable().directQueued(e.publication(), settings.inboxMaxCount()))
-        .onEvent(InboxTrimmed.class, (state, e) -> state.writable().inboxTrimmed(e.throughOffset()))
-        .onEvent(Ended.class, (state, e) -> state.writable().ended())
-        .onEvent(
-            BridgeOpened.class, (state, e) -> state.writable().bridgeOpened(e.route(), e.headers()))
-        .onEvent(
-            UpstreamQueued.class,
-            (state, e) ->
-                state
-                    .writable()
-                    .upstreamQueued(e.publication(), e.upstreamId(), settings.inboxMaxCount()))
-        .build();
+        .onAnyEvent((BiFunction<SessionState, Event, SessionState>) this::apply);
+  }
+
+  private SessionState apply(SessionState state, Event event) {
+    if (event instanceof Started e) {
+      return state.writable().started(e.userId(), e.resumeTokenHash(), e.createdMs());
+    }
+    if (event instanceof GroupJoined e) {
+      return state.writable().groupJoined(e.groupId());
+    }
+    if (event instanceof GroupLeft e) {
+      return state.writable().groupLeft(e.groupId());
+    }
+    if (event instanceof LeaveConfirmed e) {
+      return state.writable().leaveConfirmed(e.groupId());
+    }
+    if (event instanceof DirectQueued e) {
+      return state.writable().directQueued(e.publication(), settings.inboxMaxCount());
+    }
+    if (event instanceof InboxTrimmed e) {
+      return state.writable().inboxTrimmed(e.throughOffset());
+    }
+    if (event instanceof Ended) {
+      return state.writable().ended();
+    }
+    if (event instanceof BridgeOpened e) {
+      return state.writable().bridgeOpened(e.route(), e.headers());
+    }
+    if (event instanceof UpstreamQueued e) {
+      return state
+          .writable()
+          .upstreamQueued(e.publication(), e.upstreamId(), settings.inboxMaxCount());
+    }
+    throw new IllegalStateException("unknown session event " + event.getClass().getName());
   }
 
   private void onRecoveryCompleted(SessionState state) {
