@@ -38,23 +38,24 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(LogCapturingExtension.class)
 class WebSocketIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private static TestNode node;
+  static final String CONFIG =
+      """
+      switchboard.edge.frames-per-second = 100000
+      switchboard.edge.frame-burst = 100000
+      switchboard.edge.websocket.outbound-buffer = 256
+      switchboard.edge.websocket.max-frame-size = 16KiB
+      switchboard.edge.client-publish = any
+      switchboard.group.retention.max-count = 5000
+      switchboard.edge.websocket.close-grace = 20s
+      switchboard.session.cursor-forward-interval = 100ms
+      switchboard.group.trim-interval = 100ms
+      """;
+  static TestNode node;
 
+  /** Sockets on the Netty front door (the default). */
   @BeforeAll
   static void startNode() {
-    node =
-        TestNode.start(
-            """
-            switchboard.edge.frames-per-second = 100000
-            switchboard.edge.frame-burst = 100000
-            switchboard.edge.websocket.outbound-buffer = 256
-            switchboard.edge.websocket.max-frame-size = 16KiB
-            switchboard.edge.client-publish = any
-            switchboard.group.retention.max-count = 5000
-            switchboard.edge.websocket.close-grace = 20s
-            switchboard.session.cursor-forward-interval = 100ms
-            switchboard.group.trim-interval = 100ms
-            """);
+    node = TestNode.start(CONFIG);
   }
 
   @AfterAll
