@@ -133,7 +133,9 @@ final class Chains {
     return exec(s -> s.set("catchUpUntil", System.currentTimeMillis() + limit))
         .exec(drain())
         .asLongAs(
-            s -> !client(s).caughtUp() && System.currentTimeMillis() < s.getLong("catchUpUntil"))
+            s ->
+                !(Published.settled() && client(s).caughtUp())
+                    && System.currentTimeMillis() < s.getLong("catchUpUntil"))
         .on(pause(Duration.ofMillis(200)), drain())
         .exec(
             ws("verify")
@@ -158,6 +160,7 @@ final class Chains {
     AtomicLong turn = new AtomicLong();
     return exec(s -> {
           long n = turn.getAndIncrement();
+          Published.sent();
           return s.set("group", groups.get((int) (n % groups.size()))).set("node", node.apply(n));
         })
         .exec(
@@ -178,6 +181,7 @@ final class Chains {
               } else {
                 Published.REFUSED.increment();
               }
+              Published.answered();
               return s;
             });
   }

@@ -1076,7 +1076,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         if (phase == Phase.CLOSING) {
           break;
         }
-        long silentNanos = System.nanoTime() - lastInboundNanos;
+        long silentNanos =
+            System.nanoTime() - Math.max(lastInboundNanos, transport.lastHeardNanos());
         if (silentNanos > settings.heartbeatTimeout().toNanos()) {
           closeWith(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
         } else {
@@ -1170,6 +1171,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private Behavior<Socket.Command> onPostStop() {
+    transport.connectionStopped();
     requests.closed(); // pending asks fail now; workers hear DISCONNECTED
     releaseSlot();
     metrics.connections.decrement();

@@ -158,7 +158,8 @@ final class LongPollTransport implements Transport {
   }
 
   /** The connection actor stopped (whether or not it completed this transport first). */
-  void connectionStopped() {
+  @Override
+  public void connectionStopped() {
     finish(false);
   }
 

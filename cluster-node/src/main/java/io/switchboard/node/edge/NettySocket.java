@@ -31,11 +31,13 @@ import io.switchboard.node.auth.Identity;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.protocol.FrameCodec;
+import io.switchboard.protocol.v1.ClientFrame;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -51,6 +53,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  */
 final class NettySocket extends ChannelInboundHandlerAdapter {
 
+  private static final long PONG_SPACING_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final ActorSystem<?> system;
   private final EdgeSettings settings;
   private final ActorRef<ConnectionRegistryActor.Command> connections;
@@ -63,6 +67,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
   private ActorRef<Socket.Command> connection;
   private boolean awaitingRelease;
   private boolean broken;
+  private long lastPongNanos = System.nanoTime() - PONG_SPACING_NANOS;
 
   NettySocket(
       ActorSystem<?> system,
@@ -120,7 +125,9 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     }
     Identity identity = ((Gatekeeper.Proceed) decision).identity();
     List<String> asked =
-        Arrays.stream(request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "").split(","))
+        Arrays.stream(
+                String.join(",", request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL))
+                    .split(","))
             .map(String::trim)
             .toList();
     boolean json = asked.contains(FrameCodec.JSON_SUBPROTOCOL);
@@ -198,9 +205,23 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** One decoded client frame: handed to the actor now, or once it released the previous one. */
+  /**
+   * One decoded client frame: handed to the actor now, or once it released the previous one. A Pong
+   * (the answer to the node's heartbeat) only marks the client alive, without the actor, at most
+   * once a second; more Pongs than that go to the actor, whose rate limits see them.
+   */
   private void inbound(InboundFrames.Inbound frame) {
     if (broken) {
+      return;
+    }
+    long now = System.nanoTime();
+    transport.heard(now);
+    if (frame instanceof InboundFrames.Decoded decoded
+        && decoded.frame().getKindCase() == ClientFrame.KindCase.PONG
+        && now - lastPongNanos >= PONG_SPACING_NANOS
+        && pending.isEmpty()) {
+      lastPongNanos = now;
+      readIfIdle();
       return;
     }
     pending.add(frame);

@@ -15,6 +15,7 @@ import io.switchboard.protocol.v1.ServerFrame;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -40,6 +41,7 @@ final class NettyTransport implements Transport {
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drain = this::drain;
   private final AtomicBoolean completed = new AtomicBoolean();
+  private volatile long lastHeardNanos = System.nanoTime();
 
   NettyTransport(Channel channel, boolean json, int capacity) {
     this.channel = channel;
@@ -102,6 +104,16 @@ final class NettyTransport implements Transport {
     }
   }
 
+  /** The socket read a frame from the client now (called on the socket's thread). */
+  void heard(long nanos) {
+    lastHeardNanos = nanos;
+  }
+
+  @Override
+  public long lastHeardNanos() {
+    return lastHeardNanos;
+  }
+
   /** Whether the node has sent (or queued) its WebSocket close. */
   boolean completed() {
     return completed.get();
@@ -110,6 +122,19 @@ final class NettyTransport implements Transport {
   @Override
   public void abort() {
     channel.close();
+  }
+
+  /** Sends the WebSocket close if not yet sent, then closes once flushed, or after 5 s at most. */
+  @Override
+  public void connectionStopped() {
+    complete();
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+              channel.eventLoop().schedule(() -> channel.close(), 5, TimeUnit.SECONDS);
+            });
   }
 
   @Override

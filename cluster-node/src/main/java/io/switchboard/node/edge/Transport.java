@@ -43,6 +43,20 @@ interface Transport {
   /** A short name for logs and metrics ("websocket", "long-poll"). */
   String name();
 
+  /**
+   * The connection actor stopped: whatever it did not close yet is closed now (after what it
+   * queued, within a short grace), so no socket outlives its actor.
+   */
+  default void connectionStopped() {}
+
+  /**
+   * When the transport last heard from the client (System.nanoTime), for frames it answered without
+   * the connection actor (a WebSocket's Pong); {@link Long#MIN_VALUE} when it answers none.
+   */
+  default long lastHeardNanos() {
+    return Long.MIN_VALUE;
+  }
+
   /** The thread that writes this socket, when sends from it are cheaper; null otherwise. */
   default Executor ioThread() {
     return null;

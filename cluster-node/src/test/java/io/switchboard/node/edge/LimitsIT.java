@@ -24,6 +24,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Heartbeats, detached-session expiry and the per-connection limits, against a node with short
@@ -146,16 +148,26 @@ class LimitsIT {
     }
   }
 
-  @Test
-  void frameFloodIsRateLimitedThenClosed() {
+  /**
+   * Pongs too: the socket layer takes at most one Pong a second off the connection actor's hands
+   * (heartbeats cost no actor message); a flood of them still meets the rate limits.
+   */
+  @ParameterizedTest(name = "pongs={0}")
+  @ValueSource(booleans = {false, true})
+  void frameFloodIsRateLimitedThenClosed(boolean pongs) {
     try (WsClient flood = WsClient.open(node.wsUri(), false);
         WsClient bystander = WsClient.open(node.wsUri(), false)) {
       flood.connect();
       bystander.connect();
       // The node may close the socket before the flood is over: stop sending then.
       for (int i = 0; i < 200; i++) {
-        if (!flood.trySend(
-            ClientFrame.newBuilder().setId(1000 + i).setPing(Ping.getDefaultInstance()).build())) {
+        ClientFrame.Builder frame = ClientFrame.newBuilder().setId(1000 + i);
+        if (pongs) {
+          frame.setPong(io.switchboard.protocol.v1.Pong.getDefaultInstance());
+        } else {
+          frame.setPing(Ping.getDefaultInstance());
+        }
+        if (!flood.trySend(frame.build())) {
           break;
         }
       }
