@@ -242,7 +242,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     this.requests = new ClientRequests(context, nodeName, this::send);
     metrics.connections.increment();
     timers.startSingleTimer(Tick.CONNECT_TIMEOUT, settings.connectTimeout());
-    timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
+    if (!transport.keepsHeartbeat()) {
+      timers.startTimerAtFixedRate(Tick.HEARTBEAT, settings.heartbeatInterval());
+    }
   }
 
   /**

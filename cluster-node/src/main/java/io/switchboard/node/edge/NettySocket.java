@@ -26,10 +26,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.auth.Identity;
 import io.switchboard.node.config.EdgeSettings;
 import io.switchboard.node.stream.Socket;
+import io.switchboard.protocol.CloseCode;
 import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ClientFrame;
 import java.nio.charset.StandardCharsets;
@@ -190,6 +192,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                             "ws-aggregator",
                             new WebSocketFrameAggregator(settings.maxFrameSize()));
                     connection.tell(new ConnectionActor.InboundStarted(release));
+                    startHeartbeat();
                   });
     } finally {
       request.release();
@@ -238,6 +241,34 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     } else if (!broken) {
       ctx.read();
     }
+  }
+
+  /**
+   * The heartbeat, on the socket's own thread (no actor message per Ping): every interval, a client
+   * silent past the timeout is closed with {@code HEARTBEAT_TIMEOUT} by its connection actor,
+   * otherwise it gets a Ping. Stops with the channel.
+   */
+  private void startHeartbeat() {
+    long interval = settings.heartbeatInterval().toNanos();
+    long timeout = settings.heartbeatTimeout().toNanos();
+    ScheduledFuture<?> beat =
+        ctx.executor()
+            .scheduleAtFixedRate(
+                () -> {
+                  if (transport.completed()) {
+                    return;
+                  }
+                  if (System.nanoTime() - transport.lastHeardNanos() > timeout) {
+                    connection.tell(
+                        new Socket.Close(CloseCode.HEARTBEAT_TIMEOUT.code(), "no heartbeat"));
+                  } else {
+                    transport.ping();
+                  }
+                },
+                interval,
+                interval,
+                TimeUnit.NANOSECONDS);
+    ctx.channel().closeFuture().addListener(closed -> beat.cancel(false));
   }
 
   /** Reads on after a control frame, unless frames are waiting for the actor. */

@@ -31,6 +31,14 @@ final class NettyTransport implements Transport {
   /** Room kept beyond the capacity for control frames, answers and the final Close. */
   private static final int HEADROOM = 64;
 
+  private static final ServerFrame PING =
+      ServerFrame.newBuilder()
+          .setPing(io.switchboard.protocol.v1.Ping.getDefaultInstance())
+          .build();
+  private static final byte[] PING_BINARY = FrameCodec.encodeBinary(PING);
+  private static final byte[] PING_JSON =
+      FrameCodec.encodeJson(PING).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
   private final Channel channel;
   private final boolean json;
   private final int capacity;
@@ -112,6 +120,21 @@ final class NettyTransport implements Transport {
   @Override
   public long lastHeardNanos() {
     return lastHeardNanos;
+  }
+
+  @Override
+  public boolean keepsHeartbeat() {
+    return true;
+  }
+
+  /** Sends the heartbeat Ping (on the socket's thread): one encoding shared by every socket. */
+  void ping() {
+    if (!completed.get()) {
+      write(
+          json
+              ? new TextWebSocketFrame(Unpooled.wrappedBuffer(PING_JSON))
+              : new BinaryWebSocketFrame(Unpooled.wrappedBuffer(PING_BINARY)));
+    }
   }
 
   /** Whether the node has sent (or queued) its WebSocket close. */

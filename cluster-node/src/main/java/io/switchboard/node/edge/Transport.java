@@ -57,6 +57,15 @@ interface Transport {
     return Long.MIN_VALUE;
   }
 
+  /**
+   * Whether the transport keeps the heartbeat itself: it sends the Ping at the configured interval
+   * and, when the client stays silent past the timeout, asks the connection to close with {@code
+   * HEARTBEAT_TIMEOUT}. Otherwise the connection actor does both on its own timer.
+   */
+  default boolean keepsHeartbeat() {
+    return false;
+  }
+
   /** The thread that writes this socket, when sends from it are cheaper; null otherwise. */
   default Executor ioThread() {
     return null;
