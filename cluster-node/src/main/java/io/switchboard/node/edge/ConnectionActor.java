@@ -208,6 +208,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private final List<InboundFrames.Decoded> stash = new ArrayList<>();
   private Phase phase = Phase.AWAITING_HELLO;
   private String sessionId;
+  private EntityRef<SessionEntity.Command> sessionRef;
   private boolean sessionOver;
   private long lastInboundNanos = System.nanoTime();
   private Identity identity;
@@ -1190,7 +1191,11 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         .build();
   }
 
+  /** The session entity, its reference made once per session id (acks use it every second). */
   private EntityRef<SessionEntity.Command> session() {
-    return sharding.entityRefFor(SessionEntity.ENTITY_KEY, sessionId);
+    if (sessionRef == null || !sessionRef.getEntityId().equals(sessionId)) {
+      sessionRef = sharding.entityRefFor(SessionEntity.ENTITY_KEY, sessionId);
+    }
+    return sessionRef;
   }
 }

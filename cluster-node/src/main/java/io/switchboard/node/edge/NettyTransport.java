@@ -74,17 +74,22 @@ final class NettyTransport implements Transport {
     if (shared == null) {
       write(encode(ServerFrames.delivery(stream, publication)));
     } else if (json) {
-      write(
-          new TextWebSocketFrame(
-              Unpooled.wrappedBuffer(
-                  shared.jsonUtf8(
-                      () -> FrameCodec.encodeJson(ServerFrames.delivery(stream, publication))))));
+      // The encoding exists for all but the first socket: no encoder is made for the others.
+      byte[] utf8 = shared.jsonUtf8IfEncoded();
+      if (utf8 == null) {
+        utf8 =
+            shared.jsonUtf8(
+                () -> FrameCodec.encodeJson(ServerFrames.delivery(stream, publication)));
+      }
+      write(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)));
     } else {
-      write(
-          new BinaryWebSocketFrame(
-              Unpooled.wrappedBuffer(
-                  shared.binary(
-                      () -> FrameCodec.encodeBinary(ServerFrames.delivery(stream, publication))))));
+      byte[] bytes = shared.binaryIfEncoded();
+      if (bytes == null) {
+        bytes =
+            shared.binary(
+                () -> FrameCodec.encodeBinary(ServerFrames.delivery(stream, publication)));
+      }
+      write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes)));
     }
     return true;
   }
@@ -197,6 +202,9 @@ final class NettyTransport implements Transport {
   }
 
   private void drainNow() {
+    if (outbox.isEmpty()) {
+      return;
+    }
     WebSocketFrame frame;
     while ((frame = outbox.poll()) != null) {
       writeOne(frame);
