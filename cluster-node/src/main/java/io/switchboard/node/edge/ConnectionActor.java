@@ -1079,8 +1079,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         if (phase == Phase.CLOSING) {
           break;
         }
-        long silentNanos =
-            System.nanoTime() - Math.max(lastInboundNanos, transport.lastHeardNanos());
+        long silentNanos = System.nanoTime() - lastInboundNanos;
         if (silentNanos > settings.heartbeatTimeout().toNanos()) {
           closeWith(CloseCode.HEARTBEAT_TIMEOUT, "no heartbeat");
         } else {

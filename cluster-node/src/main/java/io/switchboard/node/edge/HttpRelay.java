@@ -68,15 +68,19 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
       early.add(msg);
       return;
     }
-    outbound
-        .writeAndFlush(msg)
+    forward(msg, outbound, ctx.channel());
+  }
+
+  /** Writes {@code msg} to {@code to}; {@code from} reads on once it is written, else closes. */
+  private static void forward(Object msg, Channel to, Channel from) {
+    to.writeAndFlush(msg)
         .addListener(
             (ChannelFutureListener)
                 written -> {
                   if (written.isSuccess()) {
-                    ctx.channel().read();
+                    from.read();
                   } else {
-                    ctx.channel().close();
+                    from.close();
                   }
                 });
   }
@@ -109,17 +113,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      client
-          .writeAndFlush(msg)
-          .addListener(
-              (ChannelFutureListener)
-                  written -> {
-                    if (written.isSuccess()) {
-                      ctx.channel().read();
-                    } else {
-                      ctx.channel().close();
-                    }
-                  });
+      forward(msg, client, ctx.channel());
     }
 
     @Override

@@ -71,6 +71,9 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
   private boolean broken;
   private long lastPongNanos = System.nanoTime() - PONG_SPACING_NANOS;
 
+  /** When a frame last came from the client; read and written on the socket's thread only. */
+  private long lastHeardNanos = System.nanoTime();
+
   NettySocket(
       ActorSystem<?> system,
       EdgeSettings settings,
@@ -218,7 +221,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
       return;
     }
     long now = System.nanoTime();
-    transport.heard(now);
+    lastHeardNanos = now;
     if (frame instanceof InboundFrames.Decoded decoded
         && decoded.frame().getKindCase() == ClientFrame.KindCase.PONG
         && now - lastPongNanos >= PONG_SPACING_NANOS
@@ -258,7 +261,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                   if (transport.completed()) {
                     return;
                   }
-                  if (System.nanoTime() - transport.lastHeardNanos() > timeout) {
+                  if (System.nanoTime() - lastHeardNanos > timeout) {
                     connection.tell(
                         new Socket.Close(CloseCode.HEARTBEAT_TIMEOUT.code(), "no heartbeat"));
                   } else {

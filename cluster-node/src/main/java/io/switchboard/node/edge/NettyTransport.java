@@ -1,5 +1,6 @@
 package io.switchboard.node.edge;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -49,7 +50,6 @@ final class NettyTransport implements Transport {
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drain = this::drain;
   private final AtomicBoolean completed = new AtomicBoolean();
-  private volatile long lastHeardNanos = System.nanoTime();
 
   NettyTransport(Channel channel, boolean json, int capacity) {
     this.channel = channel;
@@ -89,7 +89,7 @@ final class NettyTransport implements Transport {
             shared.binary(
                 () -> FrameCodec.encodeBinary(ServerFrames.delivery(stream, publication)));
       }
-      write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes)));
+      write(frame(bytes));
     }
     return true;
   }
@@ -117,16 +117,6 @@ final class NettyTransport implements Transport {
     }
   }
 
-  /** The socket read a frame from the client now (called on the socket's thread). */
-  void heard(long nanos) {
-    lastHeardNanos = nanos;
-  }
-
-  @Override
-  public long lastHeardNanos() {
-    return lastHeardNanos;
-  }
-
   @Override
   public boolean keepsHeartbeat() {
     return true;
@@ -135,10 +125,7 @@ final class NettyTransport implements Transport {
   /** Sends the heartbeat Ping (on the socket's thread): one encoding shared by every socket. */
   void ping() {
     if (!completed.get()) {
-      write(
-          json
-              ? new TextWebSocketFrame(Unpooled.wrappedBuffer(PING_JSON))
-              : new BinaryWebSocketFrame(Unpooled.wrappedBuffer(PING_BINARY)));
+      write(frame(json ? PING_JSON : PING_BINARY));
     }
   }
 
@@ -218,9 +205,14 @@ final class NettyTransport implements Transport {
   }
 
   private WebSocketFrame encode(ServerFrame frame) {
-    if (json) {
-      return new TextWebSocketFrame(FrameCodec.encodeJson(frame));
-    }
-    return new BinaryWebSocketFrame(Unpooled.wrappedBuffer(FrameCodec.encodeBinary(frame)));
+    return json
+        ? new TextWebSocketFrame(FrameCodec.encodeJson(frame))
+        : frame(FrameCodec.encodeBinary(frame));
+  }
+
+  /** A frame of this connection's kind around encoded bytes (UTF-8 JSON or Protobuf), shared. */
+  private WebSocketFrame frame(byte[] encoded) {
+    ByteBuf content = Unpooled.wrappedBuffer(encoded);
+    return json ? new TextWebSocketFrame(content) : new BinaryWebSocketFrame(content);
   }
 }

@@ -50,14 +50,6 @@ interface Transport {
   default void connectionStopped() {}
 
   /**
-   * When the transport last heard from the client (System.nanoTime), for frames it answered without
-   * the connection actor (a WebSocket's Pong); {@link Long#MIN_VALUE} when it answers none.
-   */
-  default long lastHeardNanos() {
-    return Long.MIN_VALUE;
-  }
-
-  /**
    * Whether the transport keeps the heartbeat itself: it sends the Ping at the configured interval
    * and, when the client stays silent past the timeout, asks the connection to close with {@code
    * HEARTBEAT_TIMEOUT}. Otherwise the connection actor does both on its own timer.
