@@ -4,6 +4,8 @@ import io.switchboard.node.ClusterMessage;
 import io.switchboard.node.JournaledEntity;
 import io.switchboard.node.config.AuthSettings;
 import io.switchboard.node.config.PersistenceSettings;
+import io.switchboard.node.config.UserSettings;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -50,6 +52,14 @@ public final class UserEntity
   /** The answer to GetSessions, oldest session first. */
   public record Sessions(String userId, List<String> sessionIds) implements ClusterMessage {}
 
+  /**
+   * Nothing reached the entity for the idle timeout: it leaves memory (the shard stops it) and
+   * recovers from its journal on the next command. Sent by the entity's receive timeout only.
+   */
+  enum Idle implements Command {
+    INSTANCE
+  }
+
   /** What a user entity journals. */
   public sealed interface Event {}
 
@@ -93,7 +103,11 @@ public final class UserEntity
                 ctx ->
                     shared.isPresent() && shared.get().equals(ctx.getEntityId())
                         ? unindexed(ctx.getEntityId())
-                        : create(ctx.getEntityId(), persistence, ctx.getShard())));
+                        : create(
+                            ctx.getEntityId(),
+                            persistence,
+                            ctx.getShard(),
+                            UserSettings.create(system.settings().config()).idleTimeout())));
   }
 
   /** The shared anonymous user: knows no session, journals nothing. */
@@ -109,12 +123,23 @@ public final class UserEntity
         .build();
   }
 
-  /** The behavior of one user; {@code shard} (null outside sharding) stops it when empty. */
+  /**
+   * The behavior of one user; {@code shard} (null outside sharding) stops it when it indexes no
+   * session, or when nothing reached it for {@code idleTimeout}: the index is only read when a
+   * backend sends to the user, so an entity per connected user need not sit in memory.
+   */
   public static Behavior<Command> create(
       String userId,
       PersistenceSettings persistence,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> new UserEntity(userId, persistence, shard, ctx));
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Duration idleTimeout) {
+    return Behaviors.setup(
+        ctx -> {
+          if (shard != null) {
+            ctx.setReceiveTimeout(idleTimeout, Idle.INSTANCE);
+          }
+          return new UserEntity(userId, persistence, shard, ctx);
+        });
   }
 
   private final String userId;
@@ -149,6 +174,7 @@ public final class UserEntity
         .onCommand(AddSession.class, this::onAddSession)
         .onCommand(RemoveSession.class, this::onRemoveSession)
         .onCommand(GetSessions.class, this::onGetSessions)
+        .onCommand(Idle.class, this::onIdle)
         .build();
   }
 
@@ -182,6 +208,12 @@ public final class UserEntity
   private ReplyEffect<Event, UserState> onGetSessions(UserState state, GetSessions cmd) {
     passivateIfEmpty(state);
     return Effect().reply(cmd.replyTo(), new Sessions(userId, state.sessionIds()));
+  }
+
+  private ReplyEffect<Event, UserState> onIdle(UserState state, Idle idle) {
+    context.getLog().debug("User [{}] idle, passivating", userId);
+    shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    return Effect().noReply();
   }
 
   private void passivateIfEmpty(UserState state) {

@@ -60,6 +60,8 @@ public final class DeliveryBenchmark {
   private final Jwt jwt = new Jwt();
   private long userCount;
   private final List<StepResult> results = new ArrayList<>();
+  private final List<StepResult> baselineResults = new ArrayList<>();
+  private boolean onBaseline;
   private final List<String> memoryReport = new ArrayList<>();
   private ScheduledExecutorService scheduler;
   private WsConnection.Client client;
@@ -128,6 +130,9 @@ public final class DeliveryBenchmark {
       for (int n : options.subscribers) {
         scenario(n);
       }
+      if (options.baseline) {
+        baseline(work.resolve("baseline"));
+      }
       summary();
       return 0;
     } catch (Exception e) {
@@ -145,6 +150,37 @@ public final class DeliveryBenchmark {
         node.close();
       }
       scheduler.shutdownNow();
+    }
+  }
+
+  /**
+   * The same scenarios against {@link BareBroadcastServer} (no journal, no actors, no cursors) on
+   * the same ports, generator and JVM options, after the node stopped: the floor of this machine.
+   */
+  private void baseline(Path work) throws Exception {
+    node.close();
+    redis = null;
+    onBaseline = true;
+    node =
+        NodeProcess.start(
+            new NodeProcess.Spec(
+                System.getProperty("java.class.path"),
+                "",
+                "",
+                nodeOptions(),
+                work,
+                BareBroadcastServer.class.getName()),
+            Duration.ofSeconds(options.nodeStartTimeoutSeconds));
+    out.println();
+    out.println(
+        "baseline: bare Netty WebSocket broadcast (no journal, no actors, no cursors, no heartbeat),"
+            + " pid "
+            + node.pid()
+            + ", same generator and JVM options");
+    warmUp();
+    out.println(StepResult.HEADER);
+    for (int n : options.subscribers) {
+      scenario(n);
     }
   }
 
@@ -260,10 +296,17 @@ public final class DeliveryBenchmark {
   private void idleMemory(int k) throws Exception {
     out.printf(
         Locale.ROOT, "idle connections: %d (connected sessions, not joined, answering pings)%n", k);
+    // Both RSS readings are of a settled node (no forced GC before either): the JVM returns heap it
+    // no longer needs once it had a quiet while (see .mvn/jvm.config), as a node in service does.
+    Pause.millis(options.settleSeconds * 1000L);
+    long rss0 = stableRss(Duration.ofSeconds(10));
+    boolean nmt =
+        options.nodeJvmOptions.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking="));
+    if (nmt) {
+      node.jcmd("VM.native_memory", "baseline");
+    }
     long heap0 = node.heapUsedAfterGc();
     Map<String, long[]> histogram0 = node.classHistogram();
-    Pause.millis(3000);
-    long rss0 = stableRss(Duration.ofSeconds(10));
     long redisRss0 = redisRss();
     int threads0 = node.threads();
     double baseCores = nodeCores(Duration.ofSeconds(10));
@@ -280,7 +323,17 @@ public final class DeliveryBenchmark {
       out.println("JFR of opening the idle connections: " + jfr);
     }
     Pause.millis(2000);
+    long rssStorm = stableRss(Duration.ofSeconds(30));
+    Pause.millis(options.settleSeconds * 1000L);
     long rss1 = stableRss(Duration.ofSeconds(30));
+    if (nmt) {
+      // What the JVM itself committed more, by area (with -XX:NativeMemoryTracking=summary).
+      for (String line : node.jcmd("VM.native_memory", "summary.diff").split("\n")) {
+        if (line.contains("committed=") && line.contains("+") && line.trim().startsWith("-")) {
+          memoryReport.add("  NMT " + line.trim());
+        }
+      }
+    }
     long redisRss1 = redisRss();
     // A full heartbeat cycle (10 s by default) once the connection storm has settled.
     double idleCores = nodeCores(Duration.ofSeconds(10));
@@ -310,11 +363,16 @@ public final class DeliveryBenchmark {
     memoryReport.add(
         String.format(
             Locale.ROOT,
-            "node RSS: %.1f MB before, %.1f MB with them (%.1f MB after a full GC): %.1f KB per idle connection",
+            "node RSS: %.1f MB before, %.1f MB right after opening them, %.1f MB settled (%d s"
+                + " later; %.1f MB after a full GC): %.1f KB per idle connection (%.1f KB right"
+                + " after opening)",
             rss0 / 1048576.0,
+            rssStorm / 1048576.0,
             rss1 / 1048576.0,
+            options.settleSeconds,
             rssAfterGc / 1048576.0,
-            rssKb));
+            rssKb,
+            (rssStorm - rss0) / 1024.0 / k));
     memoryReport.add(
         String.format(
             Locale.ROOT,
@@ -385,7 +443,7 @@ public final class DeliveryBenchmark {
                       r.otherCores()));
           r = step(n, rate, subs, publisher);
         }
-        results.add(r);
+        (onBaseline ? baselineResults : results).add(r);
         out.println(r.row());
         if (r.note().startsWith("SATURATED") && !options.keepGoing) {
           break;
@@ -777,6 +835,30 @@ public final class DeliveryBenchmark {
       out.println(StepResult.HEADER);
       results.forEach(r -> out.println(r.row()));
     }
+    if (!baselineResults.isEmpty()) {
+      out.println("baseline (bare Netty broadcast, same run):");
+      out.println(StepResult.HEADER);
+      baselineResults.forEach(r -> out.println(r.row()));
+      out.println("node against the baseline, step by step:");
+      for (StepResult r : results) {
+        baselineResults.stream()
+            .filter(b -> b.subscribers() == r.subscribers() && b.rate() == r.rate())
+            .findFirst()
+            .ifPresent(
+                b ->
+                    out.printf(
+                        Locale.ROOT,
+                        "  %5d subscribers, %7.0f offered/s: node %6.2f us/delivery, p99 %8.2f ms;"
+                            + " baseline %6.2f us/delivery, p99 %8.2f ms (node/baseline CPU %.2f)%n",
+                        r.subscribers(),
+                        r.offered(),
+                        r.nodeUsPerDelivery(),
+                        r.p99Ms(),
+                        b.nodeUsPerDelivery(),
+                        b.p99Ms(),
+                        r.nodeUsPerDelivery() / b.nodeUsPerDelivery()));
+      }
+    }
     out.println();
     out.println("targets (every publication journaled by " + options.journalDescription() + "):");
     StepResult best =
@@ -979,6 +1061,8 @@ public final class DeliveryBenchmark {
           --duration S              measured seconds per step [10]
           --warmup S                warm-up seconds per step before measuring [3]
           --idle K                  idle connections for the memory figure, 0 to skip [5000]
+          --settle S                seconds the node sits quiet before each idle RSS reading
+                                    (before and with the connections) [45]
           --histogram-lines L       classes listed with their heap growth per idle connection [15]
           --journal PLUGIN          journal plugin id of the node [the node's default, today the
                                     Redis journal switchboard.persistence.journal: the node uses
@@ -999,6 +1083,9 @@ public final class DeliveryBenchmark {
                                     than --noisy-cores during its window [0]
           --noisy-cores C           see --noisy-retries [0.3]
           --keep-going              do not stop a scenario at its first saturated step
+          --baseline                then run the same scenarios against a bare Netty broadcast
+                                    server (BareBroadcastServer: no journal, no actors): the
+                                    floor of this machine, measured in the same run
           --node-classpath CP       classpath of the node [this JVM's minus test-classes]
           --node-opt OPT            JVM option or -Dkey=value for the node; repeatable
           --node-start-timeout S    seconds to wait for the node's /ready [120]
@@ -1013,6 +1100,8 @@ public final class DeliveryBenchmark {
     Map<Integer, List<Double>> rates = new LinkedHashMap<>();
     int durationSeconds = 10;
     int warmupSeconds = 3;
+    int settleSeconds = 45;
+    boolean baseline;
     int idle = 5000;
     String journal = "";
     String snapshotPlugin = "";
@@ -1081,6 +1170,7 @@ public final class DeliveryBenchmark {
         switch (a) {
           case "-h", "--help" -> o.help = true;
           case "--keep-going" -> o.keepGoing = true;
+          case "--baseline" -> o.baseline = true;
           default -> {
             if (v == null) {
               if (i + 1 >= args.length) {
@@ -1118,6 +1208,7 @@ public final class DeliveryBenchmark {
         case "--duration" -> durationSeconds = Integer.parseInt(v);
         case "--warmup" -> warmupSeconds = Integer.parseInt(v);
         case "--idle" -> idle = Integer.parseInt(v);
+        case "--settle" -> settleSeconds = Integer.parseInt(v);
         case "--journal" -> journal = v;
         case "--snapshot-plugin" -> snapshotPlugin = v;
         case "--payload" -> payloadBytes = Integer.parseInt(v);

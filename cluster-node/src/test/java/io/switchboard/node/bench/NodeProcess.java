@@ -27,13 +27,33 @@ import java.util.regex.Pattern;
  */
 final class NodeProcess implements AutoCloseable {
 
-  /** How to start the node. */
+  /**
+   * How to start the node: {@code mainClass} is the node's, or a stand-in that serves the same
+   * ports (the delivery benchmark's {@link BareBroadcastServer}).
+   */
   record Spec(
       String classpath,
       String journalPlugin,
       String snapshotPlugin,
       List<String> jvmOptions,
-      Path workDir) {}
+      Path workDir,
+      String mainClass) {
+
+    Spec(
+        String classpath,
+        String journalPlugin,
+        String snapshotPlugin,
+        List<String> jvmOptions,
+        Path workDir) {
+      this(
+          classpath,
+          journalPlugin,
+          snapshotPlugin,
+          jvmOptions,
+          workDir,
+          "io.switchboard.node.Main");
+    }
+  }
 
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
   private static final Pattern HISTOGRAM_LINE =
@@ -108,7 +128,7 @@ final class NodeProcess implements AutoCloseable {
     cmd.addAll(spec.jvmOptions());
     cmd.add("-cp");
     cmd.add(spec.classpath());
-    cmd.add("io.switchboard.node.Main");
+    cmd.add(spec.mainClass());
     Path log = spec.workDir().resolve("node.log");
     Process process =
         new ProcessBuilder(cmd)

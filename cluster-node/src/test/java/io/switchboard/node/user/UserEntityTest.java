@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.switchboard.node.config.PersistenceSettings;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -15,6 +16,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -56,7 +58,8 @@ class UserEntityTest {
     kit =
         EventSourcedBehaviorTestKit.create(
             testKit.system(),
-            UserEntity.create("user-" + UUID.randomUUID(), PERSISTENCE, null),
+            UserEntity.create(
+                "user-" + UUID.randomUUID(), PERSISTENCE, null, Duration.ofMinutes(1)),
             EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyState(false));
     kit.clear();
   }
@@ -93,5 +96,27 @@ class UserEntityTest {
     TestProbe<UserEntity.Sessions> probe = testKit.createTestProbe();
     anonymous.tell(new UserEntity.GetSessions(probe.ref()));
     assertEquals(new UserEntity.Sessions("anonymous", List.of()), probe.receiveMessage());
+  }
+
+  @Test
+  void anIdleUserLeavesMemoryAndRecoversItsSessions() {
+    String userId = "user-" + UUID.randomUUID();
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    ActorRef<UserEntity.Command> user =
+        testKit.spawn(UserEntity.create(userId, PERSISTENCE, shard.ref(), Duration.ofMillis(300)));
+    user.tell(new UserEntity.AddSession("s1"));
+
+    ClusterSharding.Passivate<?> passivate =
+        shard.expectMessageClass(ClusterSharding.Passivate.class, Duration.ofSeconds(5));
+    assertEquals(user, passivate.entity());
+    testKit.stop(user);
+
+    // The shard starts it again for the next command: the index comes back from the journal.
+    ActorRef<UserEntity.Command> again =
+        testKit.spawn(UserEntity.create(userId, PERSISTENCE, shard.ref(), Duration.ofMinutes(1)));
+    TestProbe<UserEntity.Sessions> probe = testKit.createTestProbe();
+    again.tell(new UserEntity.GetSessions(probe.ref()));
+    assertEquals(new UserEntity.Sessions(userId, List.of("s1")), probe.receiveMessage());
+    shard.expectNoMessage(Duration.ofMillis(200));
   }
 }
