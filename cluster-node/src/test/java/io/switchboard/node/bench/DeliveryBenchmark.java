@@ -59,6 +59,10 @@ public final class DeliveryBenchmark {
   private final Stats stats = new Stats();
   private final Jwt jwt = new Jwt();
   private long userCount;
+
+  /** JIT compiler threads below this many cores count as done compiling. */
+  private static final double JIT_QUIET_CORES = 0.02;
+
   private final List<StepResult> results = new ArrayList<>();
   private final List<StepResult> baselineResults = new ArrayList<>();
   private boolean onBaseline;
@@ -473,6 +477,7 @@ public final class DeliveryBenchmark {
     node.newWarnings();
     publisher.start(rate, step);
     Pause.millis(options.warmupSeconds * 1000L);
+    awaitJitQuiet();
 
     Path jfr = null;
     if (options.jfr != null) {
@@ -480,6 +485,7 @@ public final class DeliveryBenchmark {
       node.jcmd("JFR.start", "name=bench", "settings=" + jfrSettings(), "filename=" + jfr);
     }
     double node0 = node.cpuSeconds();
+    double jit0 = Proc.jitCpuSeconds(node.pid());
     double redis0 = redisCpu();
     double gen0 = Proc.selfCpuSeconds();
     double[] box0 = Proc.machineCpuSeconds();
@@ -493,6 +499,7 @@ public final class DeliveryBenchmark {
     long windowDelivered1 = stats.delivered.sum();
     long sent1 = publisher.sent();
     double node1 = node.cpuSeconds();
+    double jit1 = Proc.jitCpuSeconds(node.pid());
     double redis1 = redisCpu();
     double gen1 = Proc.selfCpuSeconds();
     double[] box1 = Proc.machineCpuSeconds();
@@ -542,6 +549,13 @@ public final class DeliveryBenchmark {
             "");
     String verdict = verdict(r);
     String warnings = node.newWarnings();
+    double jitCores = (jit1 - jit0) / seconds;
+    if (jitCores >= JIT_QUIET_CORES) {
+      // Still compiling in the measured window: part of the node's CPU was the JIT's.
+      warnings =
+          String.format(Locale.ROOT, "JIT %.2f cores", jitCores)
+              + (warnings.isEmpty() ? "" : "; " + warnings);
+    }
     return r.withNote(
         warnings.isEmpty() ? verdict : verdict + (verdict.isEmpty() ? "" : "; ") + warnings);
   }
@@ -790,6 +804,24 @@ public final class DeliveryBenchmark {
           waited,
           options.quietCores,
           others);
+    }
+  }
+
+  /**
+   * Extends a step's warm-up (at most {@code --jit-wait} seconds) until the node's JIT compiler
+   * threads used less than {@value #JIT_QUIET_CORES} cores in two 3-second windows in a row: a JVM
+   * compiles its hot code for a minute or more under a new load, and that one-time cost is not the
+   * per-delivery cost of a node in service. A step measured before the JIT went quiet says so in
+   * its note.
+   */
+  private void awaitJitQuiet() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.jitWaitSeconds);
+    int quietWindows = 0;
+    while (quietWindows < 2 && System.nanoTime() < deadline) {
+      double before = Proc.jitCpuSeconds(node.pid());
+      Pause.millis(3000);
+      boolean quiet = (Proc.jitCpuSeconds(node.pid()) - before) / 3 < JIT_QUIET_CORES;
+      quietWindows = quiet ? quietWindows + 1 : 0;
     }
   }
 
@@ -1060,6 +1092,8 @@ public final class DeliveryBenchmark {
                                      other N: 10k,50k,100k,150k,200k,300k,400k,600k,800k deliveries/s]
           --duration S              measured seconds per step [10]
           --warmup S                warm-up seconds per step before measuring [3]
+          --jit-wait S              then up to S more seconds until the node's JIT compiler
+                                    threads are quiet (< 0.02 cores); 0 to skip [90]
           --idle K                  idle connections for the memory figure, 0 to skip [5000]
           --settle S                seconds the node sits quiet before each idle RSS reading
                                     (before and with the connections) [45]
@@ -1101,6 +1135,7 @@ public final class DeliveryBenchmark {
     int durationSeconds = 10;
     int warmupSeconds = 3;
     int settleSeconds = 45;
+    int jitWaitSeconds = 90;
     boolean baseline;
     int idle = 5000;
     String journal = "";
@@ -1209,6 +1244,7 @@ public final class DeliveryBenchmark {
         case "--warmup" -> warmupSeconds = Integer.parseInt(v);
         case "--idle" -> idle = Integer.parseInt(v);
         case "--settle" -> settleSeconds = Integer.parseInt(v);
+        case "--jit-wait" -> jitWaitSeconds = Integer.parseInt(v);
         case "--journal" -> journal = v;
         case "--snapshot-plugin" -> snapshotPlugin = v;
         case "--payload" -> payloadBytes = Integer.parseInt(v);

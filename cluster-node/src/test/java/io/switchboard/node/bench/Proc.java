@@ -28,6 +28,32 @@ final class Proc {
     }
   }
 
+  /**
+   * User + system CPU seconds of the JIT compiler threads of a JVM (threads named "C1
+   * CompilerThread…" and "C2 CompilerThread…", from /proc/PID/task/TID/stat).
+   */
+  static double jitCpuSeconds(long pid) {
+    long ticks = 0;
+    try (java.util.stream.Stream<Path> tasks =
+        Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (comm.contains("CompilerThre")) {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          }
+        } catch (IOException | RuntimeException threadGone) {
+          // A thread that ended between the listing and the read.
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+    return (double) ticks / CLOCK_TICKS;
+  }
+
   /** VmRSS of a process in bytes (from /proc/PID/status). */
   static long rssBytes(long pid) {
     return statusKb(pid, "VmRSS:") * 1024;
