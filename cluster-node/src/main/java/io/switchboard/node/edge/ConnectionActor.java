@@ -8,6 +8,7 @@ import io.switchboard.node.auth.TokenVerifier;
 import io.switchboard.node.bridge.BridgeBinding;
 import io.switchboard.node.bridge.UpstreamStatus;
 import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.group.CursorRelay;
 import io.switchboard.node.group.FanoutRegistryActor;
 import io.switchboard.node.group.GroupEntity;
 import io.switchboard.node.metrics.NodeMetrics;
@@ -156,6 +157,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private static final int MAX_STASHED = 64;
+  private static final int SESSION_CURSOR_SYNC_SECONDS = 5;
+  private static final long SESSION_CURSOR_SYNC_NANOS =
+      java.util.concurrent.TimeUnit.SECONDS.toNanos(SESSION_CURSOR_SYNC_SECONDS);
 
   /**
    * A connection speaking over {@code transport}, for {@code identity} as proven at the upgrade
@@ -215,6 +219,12 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private String slotUserId;
   private int inFlight;
   private InboundAck heldAck;
+  private final CursorRelay cursorRelay;
+  // Group cursors the client acked: forwarded to the groups at once (through the node's relay),
+  // told to the session at most every SESSION_CURSOR_SYNC and before the connection detaches.
+  private Map<String, Long> acked;
+  private boolean ackedUnsynced;
+  private long lastCursorSyncNanos = System.nanoTime() - SESSION_CURSOR_SYNC_NANOS;
   private final BridgeBinding bridge;
   private UpstreamStatus upstreamStatus;
 
@@ -238,6 +248,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     this.settings = settings;
     this.nodeName = nodeName;
     this.fanouts = fanouts;
+    this.cursorRelay = CursorRelay.get(context.getSystem());
     this.sharding = ClusterSharding.get(context.getSystem());
     this.metrics = NodeMetrics.get(context.getSystem());
     this.requests = new ClientRequests(context, nodeName, this::send);
@@ -855,13 +866,56 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     return this;
   }
 
+  /**
+   * Acked cursors. A group cursor goes to the node's {@link CursorRelay} right away (one local
+   * message; the relay batches per group), so the group trims as before; the session, which keeps
+   * cursors only to start streams of a client that resumes without one and to re-send them to a
+   * restarted group, hears them at most every {@value #SESSION_CURSOR_SYNC_SECONDS} s and before
+   * the connection detaches. An inbox cursor goes to the session at once (it journals the trim).
+   * Thousands of clients acking every second would otherwise cost the node three sharding hops and
+   * a session command per ack.
+   */
   private void onAck(List<Cursor> cursors) {
-    Map<String, Long> acked = new HashMap<>();
+    long inbox = -1;
     for (Cursor c : cursors) {
-      acked.merge(c.getStream(), c.getOffset(), Math::max);
+      String stream = c.getStream();
+      long offset = c.getOffset();
+      if (StreamNames.INBOX.equals(stream)) {
+        inbox = Math.max(inbox, offset);
+      } else if (streams.containsKey(stream)) {
+        if (acked == null) {
+          acked = new HashMap<>();
+        }
+        Long known = acked.get(stream);
+        if (known == null || offset > known) {
+          acked.put(stream, offset);
+          ackedUnsynced = true;
+          cursorRelay.advance(stream, sessionId, offset);
+        }
+      }
     }
-    if (!acked.isEmpty()) {
-      session().tell(new SessionEntity.Ack(acked));
+    long now = System.nanoTime();
+    boolean syncCursors = ackedUnsynced && now - lastCursorSyncNanos >= SESSION_CURSOR_SYNC_NANOS;
+    if (inbox < 0 && !syncCursors) {
+      return;
+    }
+    Map<String, Long> told = new HashMap<>();
+    if (ackedUnsynced) {
+      told.putAll(acked);
+      ackedUnsynced = false;
+      lastCursorSyncNanos = now;
+    }
+    if (inbox >= 0) {
+      told.put(StreamNames.INBOX, inbox);
+    }
+    session().tell(new SessionEntity.Ack(told));
+  }
+
+  /** Tells the session the acked group cursors it has not heard yet. */
+  private void syncAckedCursors() {
+    if (ackedUnsynced) {
+      ackedUnsynced = false;
+      session().tell(new SessionEntity.Ack(Map.copyOf(acked)));
     }
   }
 
@@ -1178,6 +1232,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     releaseSlot();
     metrics.connections.decrement();
     if (sessionId != null && !sessionOver && (phase == Phase.LIVE || phase == Phase.CLOSING)) {
+      syncAckedCursors(); // before the Detach: same sender, same entity, kept in order
       session().tell(new SessionEntity.Detach(getContext().getSelf()));
     }
     return this;

@@ -212,6 +212,35 @@ class WebSocketIT {
   }
 
   @Test
+  void theLastAckReachesTheSessionBeforeItDetaches() {
+    // Acks go to the group at once and to the session at most every few seconds: the second ack
+    // here is only told to the session when the connection ends. A client that resumes without a
+    // cursor for the group starts from what the session knows, so it must be the last ack.
+    String g = group();
+    Connected session;
+    try (WsClient a = WsClient.open(node.wsUri(), false)) {
+      session = a.connect();
+      a.join(g);
+      a.publishAll(g, 50, i -> "m" + i);
+      a.deliveriesUntil(g, 50, WAIT, null);
+      a.ack(g, 30);
+      a.ack(g, 45);
+    }
+    TestProbe.<Void>create(node.system())
+        .awaitAssert(
+            WAIT,
+            () -> {
+              assertFalse(node.session(session.getSessionId()).attached(), "detached");
+              return null;
+            });
+    try (WsClient b = WsClient.open(node.wsUri(), false)) {
+      b.resume(session.getSessionId(), session.getResumeToken(), Map.of());
+      assertTrue(b.expect(ServerFrame.KindCase.CONNECTED).getConnected().getResumed());
+      assertSequence(b.deliveriesUntil(g, 50, WAIT, null), 46, 50);
+    }
+  }
+
+  @Test
   void historyBeyondRetentionIsReportedAsNotRecovered() {
     String g = group();
     try (WsClient publisher = WsClient.open(node.wsUri(), false);
