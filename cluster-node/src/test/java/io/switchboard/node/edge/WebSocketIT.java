@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.switchboard.node.TestNode;
 import io.switchboard.node.WsClient;
 import io.switchboard.protocol.CloseCode;
@@ -11,6 +12,7 @@ import io.switchboard.protocol.v1.ClientFrame;
 import io.switchboard.protocol.v1.Connected;
 import io.switchboard.protocol.v1.Delivery;
 import io.switchboard.protocol.v1.ErrorCode;
+import io.switchboard.protocol.v1.Publish;
 import io.switchboard.protocol.v1.Recovery;
 import io.switchboard.protocol.v1.ServerFrame;
 import java.time.Duration;
@@ -211,6 +213,46 @@ class WebSocketIT {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void framesSentBackToBackAreHandledInTheOrderSent(boolean json) {
+    // The socket reads ahead of the connection actor and the actor's release hands it the next
+    // frame: 300 publications written without waiting must be numbered in the order sent.
+    String g = group();
+    try (WsClient reader = WsClient.open(node.wsUri(), false);
+        WsClient writer = WsClient.open(node.wsUri(), json)) {
+      reader.connect();
+      long head = reader.join(g);
+      writer.connect();
+      Map<Long, Long> offsetById = new java.util.HashMap<>();
+      List<Long> ids = new ArrayList<>();
+      for (int i = 1; i <= 300; i++) {
+        long id = writer.nextId();
+        ids.add(id);
+        writer.send(
+            ClientFrame.newBuilder()
+                .setId(id)
+                .setPublish(
+                    Publish.newBuilder().setGroup(g).setPayload(ByteString.copyFromUtf8("p" + i)))
+                .build());
+      }
+      while (offsetById.size() < 300) {
+        ServerFrame frame = writer.next(WAIT);
+        if (frame.hasPublished()) {
+          offsetById.put(frame.getId(), frame.getPublished().getOffset());
+        }
+      }
+      for (int i = 0; i < 300; i++) {
+        assertEquals(head + 1 + i, offsetById.get(ids.get(i)), "offset of publication " + (i + 1));
+      }
+      List<Delivery> got = reader.deliveriesUntil(g, head + 300, WAIT, null);
+      assertSequence(got, head + 1, head + 300);
+      for (Delivery d : got) {
+        assertEquals("p" + (d.getOffset() - head), d.getPayload().toStringUtf8());
+      }
+    }
+  }
+
   @Test
   void theLastAckReachesTheSessionBeforeItDetaches() {
     // Acks go to the group at once and to the session at most every few seconds: the second ack
@@ -218,10 +260,12 @@ class WebSocketIT {
     // cursor for the group starts from what the session knows, so it must be the last ack.
     String g = group();
     Connected session;
-    try (WsClient a = WsClient.open(node.wsUri(), false)) {
+    try (WsClient publisher = WsClient.open(node.wsUri(), false);
+        WsClient a = WsClient.open(node.wsUri(), false)) {
+      publisher.connect();
       session = a.connect();
       a.join(g);
-      a.publishAll(g, 50, i -> "m" + i);
+      publisher.publishAll(g, 50, i -> "m" + i);
       a.deliveriesUntil(g, 50, WAIT, null);
       a.ack(g, 30);
       a.ack(g, 45);
