@@ -4,12 +4,15 @@
 # sources: nothing here ships), which starts the node as a separate JVM on free 127.0.0.1 ports,
 # drives 1,000 and 5,000 WebSocket subscribers of one group at rising publish rates, and prints
 # deliveries/s, publish->delivery latency, the node's CPU per delivery and its memory per idle
-# connection. The default run stops by itself within about 10 minutes.
+# connection. The default run stops by itself within about 15 minutes (each step waits, at most
+# 90 s, until the node's JIT is quiet; --baseline adds about 10 minutes).
 #
 # Usage: scripts/bench-delivery.sh [--no-build] [benchmark options]
 #   scripts/bench-delivery.sh                                   the full default run
 #   scripts/bench-delivery.sh --subscribers 5000 --rates 5000=2,10,20 --idle 0
 #   scripts/bench-delivery.sh --journal pekko.persistence.journal.inmem    no Redis at all
+#   scripts/bench-delivery.sh --baseline                        then the same scenarios against a
+#                                                               bare Netty broadcast server
 #   scripts/bench-delivery.sh --help                            every benchmark option
 # The node uses its default journal (today the Redis journal: it reads SWITCHBOARD_REDIS_URL from
 # this environment or starts an embedded Redis on a free port); --journal and --node-opt
