@@ -44,6 +44,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -159,7 +160,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private static final int MAX_STASHED = 64;
   private static final int SESSION_CURSOR_SYNC_SECONDS = 5;
   private static final long SESSION_CURSOR_SYNC_NANOS =
-      java.util.concurrent.TimeUnit.SECONDS.toNanos(SESSION_CURSOR_SYNC_SECONDS);
+      TimeUnit.SECONDS.toNanos(SESSION_CURSOR_SYNC_SECONDS);
 
   /**
    * A connection speaking over {@code transport}, for {@code identity} as proven at the upgrade
@@ -894,28 +895,29 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         }
       }
     }
-    long now = System.nanoTime();
-    boolean syncCursors = ackedUnsynced && now - lastCursorSyncNanos >= SESSION_CURSOR_SYNC_NANOS;
-    if (inbox < 0 && !syncCursors) {
-      return;
+    if (inbox >= 0
+        || (ackedUnsynced
+            && System.nanoTime() - lastCursorSyncNanos >= SESSION_CURSOR_SYNC_NANOS)) {
+      tellSessionAcked(inbox);
     }
+  }
+
+  /**
+   * Tells the session the acked group cursors it has not heard yet, and {@code inbox} when not
+   * negative; nothing when there is neither.
+   */
+  private void tellSessionAcked(long inbox) {
     Map<String, Long> told = new HashMap<>();
     if (ackedUnsynced) {
       told.putAll(acked);
       ackedUnsynced = false;
-      lastCursorSyncNanos = now;
+      lastCursorSyncNanos = System.nanoTime();
     }
     if (inbox >= 0) {
       told.put(StreamNames.INBOX, inbox);
     }
-    session().tell(new SessionEntity.Ack(told));
-  }
-
-  /** Tells the session the acked group cursors it has not heard yet. */
-  private void syncAckedCursors() {
-    if (ackedUnsynced) {
-      ackedUnsynced = false;
-      session().tell(new SessionEntity.Ack(Map.copyOf(acked)));
+    if (!told.isEmpty()) {
+      session().tell(new SessionEntity.Ack(told));
     }
   }
 
@@ -1232,7 +1234,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     releaseSlot();
     metrics.connections.decrement();
     if (sessionId != null && !sessionOver && (phase == Phase.LIVE || phase == Phase.CLOSING)) {
-      syncAckedCursors(); // before the Detach: same sender, same entity, kept in order
+      tellSessionAcked(-1); // before the Detach: same sender, same entity, kept in order
       session().tell(new SessionEntity.Detach(getContext().getSelf()));
     }
     return this;

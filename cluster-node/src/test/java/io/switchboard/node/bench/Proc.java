@@ -18,11 +18,8 @@ final class Proc {
   /** User + system CPU seconds of a process (from /proc/PID/stat; 1/CLK_TCK resolution). */
   static double cpuSeconds(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      // after "pid (comm) ": f[0] is field 3 (state); utime is field 14, stime field 15
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-      return (double) ticks / CLOCK_TICKS;
+      return (double) cpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")))
+          / CLOCK_TICKS;
     } catch (IOException | RuntimeException e) {
       return Double.NaN;
     }
@@ -41,8 +38,7 @@ final class Proc {
           String stat = Files.readString(task.resolve("stat"));
           String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           if (comm.contains("CompilerThre")) {
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            ticks += cpuTicks(stat);
           }
         } catch (IOException | RuntimeException threadGone) {
           // A thread that ended between the listing and the read.
@@ -52,6 +48,13 @@ final class Proc {
       return Double.NaN;
     }
     return (double) ticks / CLOCK_TICKS;
+  }
+
+  /** utime + stime of a /proc stat line, in clock ticks. */
+  private static long cpuTicks(String stat) {
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    // after "pid (comm) ": f[0] is field 3 (state); utime is field 14, stime field 15
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
   /** VmRSS of a process in bytes (from /proc/PID/status). */
