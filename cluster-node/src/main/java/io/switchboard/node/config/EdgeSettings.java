@@ -22,7 +22,9 @@ public record EdgeSettings(
     Duration reannounceInterval,
     Duration askTimeout,
     boolean frontDoor,
-    int ioThreads) {
+    int ioThreads,
+    boolean nativeEpoll,
+    int sendBuffer) {
 
   /** Who may publish to a group from a browser connection. */
   public enum ClientPublish {
@@ -52,6 +54,8 @@ public record EdgeSettings(
         c.getDuration("reannounce-interval"),
         c.getDuration("ask-timeout"),
         c.getBoolean("front-door.enabled"),
-        c.getInt("front-door.io-threads"));
+        c.getInt("front-door.io-threads"),
+        c.getBoolean("front-door.native-epoll"),
+        (int) c.getMemorySize("front-door.send-buffer").toBytes());
   }
 }

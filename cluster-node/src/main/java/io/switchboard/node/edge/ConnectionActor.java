@@ -84,8 +84,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   /**
-   * Releases the next inbound frame: the actor acknowledges each frame once it may take another, so
-   * a socket is read no faster than its connection handles frames. Thread-safe.
+   * Releases the next inbound frame: the actor acknowledges each frame (and the start) exactly
+   * once, when it may take another, so a socket is read no faster than its connection handles
+   * frames (a transport may hand a few frames ahead of the releases, never more than it bounds).
+   * Thread-safe.
    */
   @FunctionalInterface
   interface InboundAck {
@@ -219,7 +221,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private Identity identity;
   private String slotUserId;
   private int inFlight;
+  // Releases of frames taken while too many requests were in flight: the inbound side may have
+  // handed several ahead (NettySocket reads a few frames ahead), each released once.
   private InboundAck heldAck;
+  private int heldReleases;
   private final CursorRelay cursorRelay;
   // Group cursors the client acked: forwarded to the groups at once (through the node's relay),
   // told to the session at most every SESSION_CURSOR_SYNC and before the connection detaches.
@@ -361,6 +366,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     if (inFlight >= settings.maxInFlight()) {
       // Backpressure: the next frame is read once an entity answered one of these.
       heldAck = frame.ackTo();
+      heldReleases++;
       return this;
     }
     return ack(frame.ackTo());
@@ -374,9 +380,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   /** An entity answered; releases the inbound stream if it was held. */
   private void answered() {
     inFlight = Math.max(0, inFlight - 1);
-    if (heldAck != null && inFlight < settings.maxInFlight()) {
+    if (heldReleases > 0 && inFlight < settings.maxInFlight()) {
+      heldReleases--;
       heldAck.release();
-      heldAck = null;
     }
   }
 

@@ -8,16 +8,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.config.EdgeSettings;
 import java.net.InetSocketAddress;
@@ -80,13 +77,22 @@ public final class FrontDoor {
         settings.ioThreads() > 0
             ? settings.ioThreads()
             : Math.max(1, Runtime.getRuntime().availableProcessors());
-    EventLoopGroup acceptor = new NioEventLoopGroup(1, new DefaultThreadFactory("sb-accept", true));
-    EventLoopGroup workers =
-        new NioEventLoopGroup(threads, new DefaultThreadFactory("sb-io", true));
-    ServerBootstrap bootstrap =
-        new ServerBootstrap()
+    EventLoops loops = EventLoops.choose(settings.nativeEpoll());
+    if (settings.nativeEpoll() && !loops.epoll()) {
+      system
+          .log()
+          .info("Native epoll unavailable, the front door uses NIO: {}", EventLoops.whyNotNative());
+    }
+    EventLoopGroup acceptor = loops.group(1, "sb-accept");
+    EventLoopGroup workers = loops.group(threads, "sb-io");
+    ServerBootstrap bootstrap = new ServerBootstrap();
+    if (settings.sendBuffer() > 0) {
+      bootstrap.childOption(ChannelOption.SO_SNDBUF, settings.sendBuffer());
+    }
+    bootstrap =
+        bootstrap
             .group(acceptor, workers)
-            .channel(NioServerSocketChannel.class)
+            .channel(loops.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 4096)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -118,8 +124,9 @@ public final class FrontDoor {
           system
               .log()
               .info(
-                  "Switchboard HTTP (WebSocket /{}) at http://{}:{}/",
+                  "Switchboard HTTP (WebSocket /{}, {}) at http://{}:{}/",
                   settings.websocketPath(),
+                  loops.name(),
                   address.getHostString(),
                   address.getPort());
           CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -35,7 +34,7 @@ final class HttpRelay extends ChannelInboundHandlerAdapter {
     inbound.config().setAutoRead(false);
     new Bootstrap()
         .group(inbound.eventLoop())
-        .channel(NioSocketChannel.class)
+        .channel(EventLoops.outgoingFor(inbound))
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.TCP_NODELAY, true)
         .handler(new Back(inbound))

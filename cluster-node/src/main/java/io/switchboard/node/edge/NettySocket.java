@@ -30,6 +30,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.node.auth.Gatekeeper;
 import io.switchboard.node.auth.Identity;
 import io.switchboard.node.config.EdgeSettings;
+import io.switchboard.node.metrics.NodeMetrics;
 import io.switchboard.node.stream.Socket;
 import io.switchboard.protocol.CloseCode;
 import io.switchboard.protocol.FrameCodec;
@@ -39,7 +40,10 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -48,26 +52,41 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * One WebSocket of the {@link FrontDoor}, from the upgrade request on: answers a request the {@link
  * Gatekeeper} refused with its HTTP status, otherwise spawns the socket's {@link ConnectionActor},
  * completes the handshake (subprotocol {@value FrameCodec#JSON_SUBPROTOCOL} when the client asked
- * for it, else {@value FrameCodec#BINARY_SUBPROTOCOL} or none) and feeds it the client's frames one
- * at a time: the socket is read only when the actor released the previous frame. Messages split in
- * fragments are joined up to the frame size limit; a larger one is reported as too large and
- * nothing more is read. Runs on the channel's event loop.
+ * for it, else {@value FrameCodec#BINARY_SUBPROTOCOL} or none) and feeds it the client's frames in
+ * the order read. Reading is regulated, not stepped: the socket is read while fewer than {@value
+ * #WINDOW} frames wait for the actor's release and the client reads its own answers (the outbound
+ * queue below half its capacity); otherwise it pauses until both hold again. So a frame costs no
+ * wake-up of this thread, while a client that floods frames, or sends requests without reading the
+ * answers, is simply not read from (TCP's flow control reaches it) and is never closed for what its
+ * own requests produced. Messages split in fragments are joined up to the frame size limit; a
+ * larger one is reported as too large and nothing more is read. Runs on the channel's event loop.
  */
 final class NettySocket extends ChannelInboundHandlerAdapter {
 
   private static final long PONG_SPACING_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  /** Frames (and the start) handed to the connection actor and not yet released by it, at most. */
+  static final int WINDOW = 8;
+
   private final ActorSystem<?> system;
   private final EdgeSettings settings;
   private final ActorRef<ConnectionRegistryActor.Command> connections;
   private final Gatekeeper.UpgradeDecision decision;
+  private final NodeMetrics metrics;
   private final ArrayDeque<InboundFrames.Inbound> pending = new ArrayDeque<>();
   private final ConnectionActor.InboundAck release = this::released;
+  private final Runnable regulate = this::regulate;
+  // Handed to the actor, not yet released; incremented here, decremented on the actor's thread.
+  private final AtomicInteger unreleased = new AtomicInteger();
+  // Set while reading pauses for a full window: the release that makes room wakes this thread.
+  private final AtomicBoolean wakeOnRelease = new AtomicBoolean();
   private ChannelHandlerContext ctx;
   private WebSocketServerHandshaker handshaker;
   private NettyTransport transport;
   private ActorRef<Socket.Command> connection;
-  private boolean awaitingRelease;
+  private boolean started;
+  private boolean reading;
+  private boolean waitingForRoom;
   private boolean broken;
   private long lastPongNanos = System.nanoTime() - PONG_SPACING_NANOS;
 
@@ -83,6 +102,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     this.settings = settings;
     this.connections = connections;
     this.decision = decision;
+    this.metrics = NodeMetrics.get(system);
   }
 
   @Override
@@ -103,9 +123,6 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                 ByteBufUtil.getBytes(binary.content()), settings.maxFrameSize()));
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
-        readIfIdle();
-      } else if (msg instanceof PongWebSocketFrame) {
-        readIfIdle();
       } else if (msg instanceof CloseWebSocketFrame close) {
         onClientClose(close);
       }
@@ -194,8 +211,12 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                             ctx.name(),
                             "ws-aggregator",
                             new WebSocketFrameAggregator(settings.maxFrameSize()));
+                    // The start counts as a frame: the actor releases it like one.
+                    unreleased.set(1);
                     connection.tell(new ConnectionActor.InboundStarted(release));
+                    started = true;
                     startHeartbeat();
+                    regulate();
                   });
     } finally {
       request.release();
@@ -212,9 +233,10 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * One decoded client frame: handed to the actor now, or once it released the previous one. A Pong
-   * (the answer to the node's heartbeat) only marks the client alive, without the actor, at most
-   * once a second; more Pongs than that go to the actor, whose rate limits see them.
+   * One decoded client frame, handed to the actor now if the window has room, else when it has (a
+   * single read may hold many frames). A Pong (the answer to the node's heartbeat) only marks the
+   * client alive, without the actor, at most once a second; more Pongs than that go to the actor,
+   * whose rate limits see them.
    */
   private void inbound(InboundFrames.Inbound frame) {
     if (broken) {
@@ -227,22 +249,93 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
         && now - lastPongNanos >= PONG_SPACING_NANOS
         && pending.isEmpty()) {
       lastPongNanos = now;
-      readIfIdle();
       return;
     }
-    pending.add(frame);
-    if (!awaitingRelease) {
-      handNext();
+    if (pending.isEmpty() && !mustPause()) {
+      hand(frame);
+      if (reading && mustPause()) {
+        regulate();
+      }
+    } else {
+      pending.add(frame);
+      regulate();
     }
   }
 
-  private void handNext() {
-    InboundFrames.Inbound next = pending.poll();
-    if (next != null) {
-      awaitingRelease = true;
-      connection.tell(new ConnectionActor.InboundFrame(release, next));
-    } else if (!broken) {
-      ctx.read();
+  private void hand(InboundFrames.Inbound frame) {
+    unreleased.incrementAndGet();
+    connection.tell(new ConnectionActor.InboundFrame(release, frame));
+  }
+
+  private boolean windowFull() {
+    return unreleased.get() >= WINDOW;
+  }
+
+  private boolean outboundFull() {
+    return transport.queued() >= transport.capacity() / 2;
+  }
+
+  private boolean mustPause() {
+    return windowFull() || outboundFull();
+  }
+
+  /**
+   * Hands waiting frames as far as the window allows, then reads if the window and the outbound
+   * queue have room, else pauses and arranges to be called again when they have: by the actor's
+   * release that makes room in the window, or by the transport once the client took most of its
+   * queue.
+   */
+  private void regulate() {
+    while (true) {
+      boolean open = started && !broken && ctx.channel().isActive();
+      if (outboundFull()) {
+        // Nothing more for the actor, nothing more read: the client first reads what it has.
+        setReading(false);
+        if (!waitingForRoom) {
+          waitingForRoom = true;
+          metrics.readsPausedForRoom.increment();
+          transport.whenRoom(
+              () -> {
+                waitingForRoom = false;
+                regulate();
+              });
+        }
+        return;
+      }
+      while (!pending.isEmpty() && !windowFull()) {
+        hand(pending.poll());
+      }
+      // Frames still waiting means the window was full a moment ago: only a release may hand them
+      // (a release since then is caught below), so they are never left behind.
+      if (pending.isEmpty() && !windowFull()) {
+        setReading(open);
+        return;
+      }
+      setReading(false);
+      wakeOnRelease.set(true);
+      // A release between the check and the flag saw no flag: look again; whoever clears the flag
+      // first (this thread, or a release that then schedules this) goes on.
+      if (windowFull() || !wakeOnRelease.compareAndSet(true, false)) {
+        return;
+      }
+    }
+  }
+
+  private void setReading(boolean on) {
+    if (reading != on) {
+      reading = on;
+      ctx.channel().config().setAutoRead(on);
+    }
+  }
+
+  /** Called by the actor (any thread) when it may take another frame. */
+  private void released() {
+    if (unreleased.decrementAndGet() < WINDOW && wakeOnRelease.compareAndSet(true, false)) {
+      try {
+        ctx.executor().execute(regulate);
+      } catch (RejectedExecutionException stopping) {
+        // The node's event loops are shutting down: nothing is read any more.
+      }
     }
   }
 
@@ -262,8 +355,12 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                     return;
                   }
                   if (System.nanoTime() - lastHeardNanos > timeout) {
+                    // Not read because it does not read its answers: it is slow, not silent.
                     connection.tell(
-                        new Socket.Close(CloseCode.HEARTBEAT_TIMEOUT.code(), "no heartbeat"));
+                        waitingForRoom
+                            ? new Socket.Close(
+                                CloseCode.SLOW_CONSUMER.code(), "answers not read in time")
+                            : new Socket.Close(CloseCode.HEARTBEAT_TIMEOUT.code(), "no heartbeat"));
                   } else {
                     transport.ping();
                   }
@@ -272,23 +369,6 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                 interval,
                 TimeUnit.NANOSECONDS);
     ctx.channel().closeFuture().addListener(closed -> beat.cancel(false));
-  }
-
-  /** Reads on after a control frame, unless frames are waiting for the actor. */
-  private void readIfIdle() {
-    if (!awaitingRelease && pending.isEmpty() && !broken) {
-      ctx.read();
-    }
-  }
-
-  /** Called by the actor (any thread) when it may take the next frame. */
-  private void released() {
-    ctx.executor()
-        .execute(
-            () -> {
-              awaitingRelease = false;
-              handNext();
-            });
   }
 
   @Override
@@ -301,10 +381,12 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
       // Nothing after an oversized message can be read: the connection answers and closes.
       inbound(new InboundFrames.TooLarge(settings.maxFrameSize()));
       broken = true;
+      setReading(false);
       return;
     }
     if (cause instanceof CorruptedWebSocketFrameException && transport != null) {
       broken = true;
+      setReading(false);
       ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.PROTOCOL_ERROR))
           .addListener(ChannelFutureListener.CLOSE);
       return;
@@ -314,7 +396,11 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    pending.clear();
+    // After every frame read, window or not: the actor handles them all before it learns the end.
+    InboundFrames.Inbound frame;
+    while ((frame = pending.poll()) != null) {
+      hand(frame);
+    }
     if (connection != null) {
       connection.tell(ConnectionActor.InboundCompleted.INSTANCE);
     }

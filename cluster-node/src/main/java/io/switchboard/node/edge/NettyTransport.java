@@ -5,10 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.switchboard.node.stream.EncodedOnce;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.FrameCodec;
@@ -23,9 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A WebSocket's outbound side on the {@link FrontDoor}: frames are written straight to the Netty
  * channel from the connection actor's thread, counted until the socket took them, and flushed once
- * per burst (one flush task runs after every write queued before it). A delivery shared by many
- * sockets is encoded once; each socket wraps the same bytes. Binary Protobuf or canonical JSON,
- * fixed per connection by the subprotocol.
+ * per burst (one flush task runs after every write queued before it). Frames go out as complete
+ * WebSocket frames ({@link WebSocketWire}): a delivery shared by many sockets is encoded and framed
+ * once, and each socket writes a view of the same bytes. Binary Protobuf or canonical JSON, fixed
+ * per connection by the subprotocol.
  */
 final class NettyTransport implements Transport {
 
@@ -36,17 +34,22 @@ final class NettyTransport implements Transport {
       ServerFrame.newBuilder()
           .setPing(io.switchboard.protocol.v1.Ping.getDefaultInstance())
           .build();
-  private static final byte[] PING_BINARY = FrameCodec.encodeBinary(PING);
-  private static final byte[] PING_JSON =
-      FrameCodec.encodeJson(PING).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  private static final ByteBuf PING_BINARY =
+      WebSocketWire.shared(false, FrameCodec.encodeBinary(PING));
+  private static final ByteBuf PING_JSON =
+      WebSocketWire.shared(
+          true, FrameCodec.encodeJson(PING).getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
   private final Channel channel;
   private final boolean json;
   private final int capacity;
   private final AtomicInteger queued = new AtomicInteger();
-  private final ChannelFutureListener written = future -> queued.decrementAndGet();
-  // A linked queue: nothing pre-allocated per socket (an idle socket costs two nodes).
-  private final Queue<WebSocketFrame> outbox = new ConcurrentLinkedQueue<>();
+  private final ChannelFutureListener written = future -> tookBack(1);
+  // Run on the event loop once the queue fell below a quarter of the capacity (NettySocket).
+  private Runnable roomWaiter;
+  // A linked queue: nothing pre-allocated per socket (an idle socket costs two nodes). Holds
+  // complete frames as bytes (WebSocketWire), and the node's close as a frame for Netty's encoder.
+  private final Queue<Object> outbox = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drain = this::drain;
   private final AtomicBoolean completed = new AtomicBoolean();
@@ -73,24 +76,27 @@ final class NettyTransport implements Transport {
     }
     if (shared == null) {
       write(encode(ServerFrames.delivery(stream, publication)));
-    } else if (json) {
-      // The encoding exists for all but the first socket: no encoder is made for the others.
-      byte[] utf8 = shared.jsonUtf8IfEncoded();
-      if (utf8 == null) {
-        utf8 =
-            shared.jsonUtf8(
-                () -> FrameCodec.encodeJson(ServerFrames.delivery(stream, publication)));
-      }
-      write(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)));
-    } else {
-      byte[] bytes = shared.binaryIfEncoded();
-      if (bytes == null) {
-        bytes =
-            shared.binary(
-                () -> FrameCodec.encodeBinary(ServerFrames.delivery(stream, publication)));
-      }
-      write(frame(bytes));
+      return true;
     }
+    Object wire = shared.wireIfMade(json);
+    if (wire == null) {
+      // The first socket of the node to send this delivery in this encoding frames it for all.
+      wire =
+          shared.wire(
+              json,
+              () ->
+                  WebSocketWire.shared(
+                      json,
+                      json
+                          ? shared.jsonUtf8(
+                              () ->
+                                  FrameCodec.encodeJson(ServerFrames.delivery(stream, publication)))
+                          : shared.binary(
+                              () ->
+                                  FrameCodec.encodeBinary(
+                                      ServerFrames.delivery(stream, publication)))));
+    }
+    write(((ByteBuf) wire).duplicate());
     return true;
   }
 
@@ -125,7 +131,7 @@ final class NettyTransport implements Transport {
   /** Sends the heartbeat Ping (on the socket's thread): one encoding shared by every socket. */
   void ping() {
     if (!completed.get()) {
-      write(frame(json ? PING_JSON : PING_BINARY));
+      write((json ? PING_JSON : PING_BINARY).duplicate());
     }
   }
 
@@ -166,12 +172,12 @@ final class NettyTransport implements Transport {
    * Queues {@code frame} for the event loop; the first frame after a drain schedules the next one,
    * which writes everything queued by then and flushes once.
    */
-  private void write(WebSocketFrame frame) {
+  private void write(Object frame) {
     queued.incrementAndGet();
     if (channel.eventLoop().inEventLoop()) {
       // On the socket's own thread (the fan-out's live lane): after what is queued, at once.
       drainNow();
-      writeOne(frame);
+      writeCounted(frame, 1);
       channel.flush();
       return;
     }
@@ -188,31 +194,63 @@ final class NettyTransport implements Transport {
     channel.flush();
   }
 
+  /** Writes what is queued; one promise for the lot (Netty completes writes in order). */
   private void drainNow() {
-    if (outbox.isEmpty()) {
+    Object frame = outbox.poll();
+    if (frame == null) {
       return;
     }
-    WebSocketFrame frame;
-    while ((frame = outbox.poll()) != null) {
-      writeOne(frame);
+    int count = 1;
+    Object next;
+    while ((next = outbox.poll()) != null) {
+      channel.write(frame, channel.voidPromise());
+      frame = next;
+      count++;
     }
+    writeCounted(frame, count);
   }
 
-  private void writeOne(WebSocketFrame frame) {
+  /**
+   * Writes {@code frame}, the last of {@code count} frames whose room is given back once it went.
+   */
+  private void writeCounted(Object frame, int count) {
     ChannelPromise promise = channel.newPromise();
-    promise.addListener(written);
+    if (count == 1) {
+      promise.addListener(written);
+    } else {
+      promise.addListener(future -> tookBack(count));
+    }
     channel.write(frame, promise);
   }
 
-  private WebSocketFrame encode(ServerFrame frame) {
-    return json
-        ? new TextWebSocketFrame(FrameCodec.encodeJson(frame))
-        : frame(FrameCodec.encodeBinary(frame));
+  /** The socket took {@code count} frames (or they failed): room for as many, on the event loop. */
+  private void tookBack(int count) {
+    if (queued.addAndGet(-count) < capacity / 4 && roomWaiter != null) {
+      Runnable waiter = roomWaiter;
+      roomWaiter = null;
+      waiter.run();
+    }
   }
 
-  /** A frame of this connection's kind around encoded bytes (UTF-8 JSON or Protobuf), shared. */
-  private WebSocketFrame frame(byte[] encoded) {
-    ByteBuf content = Unpooled.wrappedBuffer(encoded);
-    return json ? new TextWebSocketFrame(content) : new BinaryWebSocketFrame(content);
+  /**
+   * Runs {@code waiter} on the event loop once fewer than a quarter of the capacity are queued:
+   * now, if so already. One waiter at a time; call on the event loop.
+   */
+  void whenRoom(Runnable waiter) {
+    if (queued.get() < capacity / 4) {
+      waiter.run();
+    } else {
+      roomWaiter = waiter;
+    }
+  }
+
+  /** The complete frame of {@code frame} in this connection's encoding, for this socket alone. */
+  private ByteBuf encode(ServerFrame frame) {
+    return WebSocketWire.single(
+        channel.alloc(),
+        json,
+        json
+            ? FrameCodec.encodeJson(frame).getBytes(java.nio.charset.StandardCharsets.UTF_8)
+            : FrameCodec.encodeBinary(frame));
   }
 }

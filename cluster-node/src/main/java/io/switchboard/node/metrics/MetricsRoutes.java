@@ -113,6 +113,11 @@ public final class MetricsRoutes extends AbstractExtensionId<MetricsRoutes.Provi
                     m.slowConsumerCloses.sum());
                 counter(
                     out,
+                    "switchboard_reads_paused_for_room_total",
+                    "Times a WebSocket was not read until its client read its queued answers.",
+                    m.readsPausedForRoom.sum());
+                counter(
+                    out,
                     "switchboard_long_poll_relays_total",
                     "Long-poll calls passed to the node holding the session's socket.",
                     m.longPollRelays.sum());

@@ -30,6 +30,12 @@ public final class NodeMetrics implements Extension {
   /** Connections closed because they did not read fast enough. */
   public final LongAdder slowConsumerCloses = new LongAdder();
 
+  /**
+   * Times a WebSocket stopped being read because its client had not read the answers queued to it
+   * (flow control: the client is read again once it caught up; nothing is closed for it).
+   */
+  public final LongAdder readsPausedForRoom = new LongAdder();
+
   /** Frames refused with an Error. */
   public final LongAdder framesRefused = new LongAdder();
 

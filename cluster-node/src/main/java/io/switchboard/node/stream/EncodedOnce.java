@@ -7,11 +7,17 @@ import java.util.function.Supplier;
  * every other socket of the node: a publication is encoded once per encoding, not once per socket.
  * Thread-safe; two sockets racing may both encode, and either result is equally valid. The arrays
  * handed out are shared: nobody may write to them.
+ *
+ * <p>A transport may keep its own wire form of each encoding here too (the WebSocket front door:
+ * the complete frame, header included, in memory the kernel can read without a copy), so that a
+ * delivery costs each socket no more than a reference to the same bytes.
  */
 public final class EncodedOnce {
   private volatile byte[] binary;
   private volatile String json;
   private volatile byte[] jsonUtf8;
+  private volatile Object binaryWire;
+  private volatile Object jsonWire;
 
   /** The binary Protobuf encoding if a socket computed it already, else null. */
   public byte[] binaryIfEncoded() {
@@ -51,5 +57,27 @@ public final class EncodedOnce {
       jsonUtf8 = u;
     }
     return u;
+  }
+
+  /** The wire form of the JSON ({@code json}) or binary encoding if a socket made it, else null. */
+  public Object wireIfMade(boolean json) {
+    return json ? jsonWire : binaryWire;
+  }
+
+  /**
+   * The wire form of the JSON ({@code json}) or binary encoding, made with {@code maker} on first
+   * use. Every socket that asks for the same encoding must use the same kind of wire form.
+   */
+  public Object wire(boolean json, Supplier<?> maker) {
+    Object made = json ? jsonWire : binaryWire;
+    if (made == null) {
+      made = maker.get();
+      if (json) {
+        jsonWire = made;
+      } else {
+        binaryWire = made;
+      }
+    }
+    return made;
   }
 }

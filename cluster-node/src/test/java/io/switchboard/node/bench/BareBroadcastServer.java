@@ -3,6 +3,7 @@ package io.switchboard.node.bench;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -11,7 +12,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -31,6 +37,7 @@ import io.switchboard.protocol.v1.Joined;
 import io.switchboard.protocol.v1.Pong;
 import io.switchboard.protocol.v1.Published;
 import io.switchboard.protocol.v1.ServerFrame;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,8 +50,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * same kernel — a Netty WebSocket server speaking just enough of the binary Switchboard protocol
  * (Connect, Join, Publish, Delivery; acks ignored) with no journal, no actors, no cursors, no
  * replay, no outbound bound and no heartbeat. A publication is encoded once and written to each
- * member socket from its own event loop, one task per event loop, as the node's fan-out does. What
- * it costs per delivery on this machine is the floor under any server's figure here.
+ * member socket from its own event loop, one task per event loop, as the node's fan-out does, each
+ * socket writing a view of one complete frame in direct memory (no copy, no encoder). What it costs
+ * per delivery on this machine is the floor under any server's figure here.
  *
  * <p>Started by {@link DeliveryBenchmark} (option {@code --baseline}) through {@link NodeProcess}:
  * it reads {@code -Dswitchboard.http.port} and {@code -Dswitchboard.management.port} and answers
@@ -68,21 +76,31 @@ public final class BareBroadcastServer {
   }
 
   private void serve(int httpPort, int managementPort) throws InterruptedException {
-    NioEventLoopGroup boss = new NioEventLoopGroup(1);
-    NioEventLoopGroup workers = new NioEventLoopGroup(Runtime.getRuntime().availableProcessors());
-    bind(boss, workers, httpPort, "/ws");
-    bind(boss, workers, managementPort, null);
-    System.out.println("BASELINE READY " + httpPort);
+    // The same kind of event loops as the node's front door: native epoll where it loads.
+    boolean epoll = Epoll.isAvailable();
+    int threads = Runtime.getRuntime().availableProcessors();
+    EventLoopGroup boss = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
+    EventLoopGroup workers =
+        epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
+    Class<? extends ServerChannel> server =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    bind(boss, workers, server, httpPort, "/ws");
+    bind(boss, workers, server, managementPort, null);
+    System.out.println("BASELINE READY " + httpPort + (epoll ? " (epoll)" : " (nio)"));
     Thread.currentThread().join();
   }
 
   /** Serves HTTP on {@code port}, and WebSockets on {@code webSocketPath} when not null. */
   private void bind(
-      NioEventLoopGroup boss, NioEventLoopGroup workers, int port, String webSocketPath)
+      EventLoopGroup boss,
+      EventLoopGroup workers,
+      Class<? extends ServerChannel> server,
+      int port,
+      String webSocketPath)
       throws InterruptedException {
     new ServerBootstrap()
         .group(boss, workers)
-        .channel(NioServerSocketChannel.class)
+        .channel(server)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(
@@ -196,10 +214,10 @@ public final class BareBroadcastServer {
     ByteString payload = frame.getPublish().getPayload();
     long offset;
     List<Map.Entry<EventLoop, Channel[]>> targets = new ArrayList<>();
-    byte[] encoded;
+    ByteBuf wire;
     synchronized (group) {
       offset = ++group.offset;
-      encoded =
+      byte[] encoded =
           ServerFrame.newBuilder()
               .setDelivery(
                   Delivery.newBuilder()
@@ -209,6 +227,7 @@ public final class BareBroadcastServer {
                       .setTimestampMs(System.currentTimeMillis()))
               .build()
               .toByteArray();
+      wire = binaryFrame(encoded);
       // One task per event loop, in offset order per loop (tasks run in submission order).
       group.members.forEach(
           (loop, channels) -> targets.add(Map.entry(loop, channels.toArray(new Channel[0]))));
@@ -218,9 +237,7 @@ public final class BareBroadcastServer {
             .execute(
                 () -> {
                   for (Channel member : target.getValue()) {
-                    member.writeAndFlush(
-                        new BinaryWebSocketFrame(Unpooled.wrappedBuffer(encoded)),
-                        member.voidPromise());
+                    member.writeAndFlush(wire.duplicate(), member.voidPromise());
                   }
                 });
       }
@@ -231,6 +248,25 @@ public final class BareBroadcastServer {
             .setId(frame.getId())
             .setPublished(Published.newBuilder().setGroup(name).setOffset(offset))
             .build());
+  }
+
+  /**
+   * The complete WebSocket binary frame around {@code payload} (final, unmasked), in direct memory
+   * the garbage collector frees: every member writes a view of it, with no copy and no encoder.
+   */
+  private static ByteBuf binaryFrame(byte[] payload) {
+    int length = payload.length;
+    int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+    ByteBuf frame = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(header + length)).clear();
+    frame.writeByte(0x82);
+    if (length < 126) {
+      frame.writeByte(length);
+    } else if (length <= 0xFFFF) {
+      frame.writeByte(126).writeShort(length);
+    } else {
+      frame.writeByte(127).writeLong(length);
+    }
+    return Unpooled.unreleasableBuffer(frame.writeBytes(payload));
   }
 
   private static void send(Channel channel, ServerFrame frame) {

@@ -1,20 +1,37 @@
 package io.switchboard.node.edge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import io.switchboard.node.TestNode;
 import io.switchboard.node.WsClient;
+import io.switchboard.node.metrics.NodeMetrics;
+import io.switchboard.protocol.v1.ClientFrame;
+import io.switchboard.protocol.v1.Connect;
+import io.switchboard.protocol.v1.Delivery;
+import io.switchboard.protocol.v1.Join;
+import io.switchboard.protocol.v1.Publish;
+import io.switchboard.protocol.v1.ServerFrame;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,8 +39,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The front door over raw TCP: what is not a WebSocket of the client endpoint reaches Pekko HTTP
- * untouched (pipelined keep-alive requests, heads too large to look at), and a connection that
- * stalls in its request head holds up nobody else.
+ * untouched (pipelined keep-alive requests, heads too large to look at), a connection that stalls
+ * in its request head holds up nobody else, and a WebSocket is read as flow control allows: not
+ * while its client leaves its answers unread, and to the last frame before the client went.
  */
 @ExtendWith(LogCapturingExtension.class)
 class FrontDoorIT {
@@ -32,7 +50,15 @@ class FrontDoorIT {
 
   @BeforeAll
   static void startNode() {
-    node = TestNode.start("");
+    node =
+        TestNode.start(
+            """
+            switchboard.edge.frames-per-second = 100000
+            switchboard.edge.frame-burst = 100000
+            switchboard.edge.client-publish = any
+            switchboard.edge.websocket.outbound-buffer = 256
+            switchboard.edge.front-door.send-buffer = 16KiB
+            """);
   }
 
   @AfterAll
@@ -95,6 +121,106 @@ class FrontDoorIT {
               .getBytes(StandardCharsets.US_ASCII));
       assertEquals(404, Response.read(socket.getInputStream()).status());
     }
+  }
+
+  @Test
+  void aClientThatLeavesItsAnswersUnreadIsNotReadFromAndNotClosed() throws Exception {
+    // 10,000 publishes, read by nobody at first: their answers (Published, 600 KB) outgrow the
+    // sockets' buffers (16 KiB sent, 256 KiB received) and the outbound queue (256 frames), so the
+    // node stops reading this client, and reads on once it catches up. Answers to a client's own
+    // requests never make it a slow consumer.
+    String group = "unread-" + UUID.randomUUID();
+    int count = 10_000;
+    NodeMetrics metrics = NodeMetrics.get(node.system());
+    long pausedBefore = metrics.readsPausedForRoom.sum();
+    try (RawWebSocket ws = RawWebSocket.open(node.httpPort(), 256 * 1024)) {
+      ws.write(RawWebSocket.frame(connectFrame()));
+      assertTrue(ws.read().hasConnected());
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      for (int i = 1; i <= count; i++) {
+        all.writeBytes(RawWebSocket.frame(publishFrame(i, group, "m" + i)));
+      }
+      CompletableFuture<Void> written =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  ws.write(all.toByteArray());
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      TestProbe.<Void>create(node.system())
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                assertTrue(metrics.readsPausedForRoom.sum() > pausedBefore, "reading paused");
+                return null;
+              });
+      Set<Long> answered = new HashSet<>();
+      while (answered.size() < count) {
+        ServerFrame frame = ws.read();
+        assertNotNull(
+            frame, "the node closed the connection after " + answered.size() + " answers");
+        assertFalse(frame.hasClose() || frame.hasError(), frame.toString());
+        if (frame.hasPublished()) {
+          // Publication i was sent with id i + 1 and must be numbered i: in the order sent.
+          assertEquals(frame.getId() - 1, frame.getPublished().getOffset(), "offset of " + frame);
+          answered.add(frame.getId());
+        }
+      }
+      written.get(20, TimeUnit.SECONDS);
+      assertEquals(count, node.group(group).head());
+    }
+  }
+
+  @Test
+  void framesSentJustBeforeTheClientWentAreAllHandled() throws Exception {
+    // The node reads ahead of the connection actor: what it read before it saw the connection end
+    // is handled all the same, in order.
+    String group = "last-words-" + UUID.randomUUID();
+    int count = 300;
+    try (RawWebSocket ws = RawWebSocket.open(node.httpPort(), 0)) {
+      ws.write(RawWebSocket.frame(connectFrame()));
+      assertTrue(ws.read().hasConnected());
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      for (int i = 1; i <= count; i++) {
+        all.writeBytes(RawWebSocket.frame(publishFrame(i, group, "m" + i)));
+      }
+      ws.write(all.toByteArray());
+    }
+    TestProbe.<Void>create(node.system())
+        .awaitAssert(
+            Duration.ofSeconds(20),
+            () -> {
+              assertEquals(count, node.group(group).head());
+              return null;
+            });
+    try (WsClient reader = WsClient.open(node.wsUri(), false)) {
+      reader.connect();
+      reader.send(
+          ClientFrame.newBuilder()
+              .setId(reader.nextId())
+              .setJoin(Join.newBuilder().setGroup(group).setSinceOffset(0))
+              .build());
+      List<Delivery> log = reader.deliveriesUntil(group, count, Duration.ofSeconds(20), null);
+      assertEquals(count, log.size());
+      for (int i = 0; i < count; i++) {
+        assertEquals(i + 1, log.get(i).getOffset());
+        assertEquals("m" + (i + 1), log.get(i).getPayload().toStringUtf8());
+      }
+    }
+  }
+
+  private static ClientFrame connectFrame() {
+    return ClientFrame.newBuilder().setId(1).setConnect(Connect.getDefaultInstance()).build();
+  }
+
+  private static ClientFrame publishFrame(long id, String group, String payload) {
+    return ClientFrame.newBuilder()
+        .setId(id + 1)
+        .setPublish(
+            Publish.newBuilder().setGroup(group).setPayload(ByteString.copyFromUtf8(payload)))
+        .build();
   }
 
   /** A client of the protocol connects, joins, publishes and receives its publication. */

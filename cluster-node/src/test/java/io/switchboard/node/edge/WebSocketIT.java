@@ -216,8 +216,9 @@ class WebSocketIT {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void framesSentBackToBackAreHandledInTheOrderSent(boolean json) {
-    // The socket reads ahead of the connection actor and the actor's release hands it the next
-    // frame: 300 publications written without waiting must be numbered in the order sent.
+    // The socket reads ahead of the connection actor (a window of frames handed before the actor
+    // released the earlier ones): 300 publications written without waiting must be numbered in the
+    // order sent.
     String g = group();
     try (WsClient reader = WsClient.open(node.wsUri(), false);
         WsClient writer = WsClient.open(node.wsUri(), json)) {
