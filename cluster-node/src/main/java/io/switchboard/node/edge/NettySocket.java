@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.util.ReferenceCountUtil;
@@ -211,6 +212,11 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                             ctx.name(),
                             "ws-aggregator",
                             new WebSocketFrameAggregator(settings.maxFrameSize()));
+                    ChannelHandlerContext encoder =
+                        ctx.pipeline().context(WebSocketFrameEncoder.class);
+                    if (encoder != null) {
+                      transport.writeFramesAt(encoder);
+                    }
                     // The start counts as a frame: the actor releases it like one.
                     unreleased.set(1);
                     connection.tell(new ConnectionActor.InboundStarted(release));

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.node.stream.EncodedOnce;
@@ -53,6 +54,9 @@ final class NettyTransport implements Transport {
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drain = this::drain;
   private final AtomicBoolean completed = new AtomicBoolean();
+  // Where complete frames enter the pipeline once the handshake installed the WebSocket encoder:
+  // at the encoder's place, so they pass no handler on their way to the socket. Event loop only.
+  private ChannelHandlerContext framesIn;
 
   NettyTransport(Channel channel, boolean json, int capacity) {
     this.channel = channel;
@@ -128,6 +132,14 @@ final class NettyTransport implements Transport {
     return true;
   }
 
+  /**
+   * From now on complete frames are written at {@code encoder}'s place in the pipeline (the
+   * WebSocket encoder's context: only handlers nearer the socket see them). Call on the event loop.
+   */
+  void writeFramesAt(ChannelHandlerContext encoder) {
+    framesIn = encoder;
+  }
+
   /** Sends the heartbeat Ping (on the socket's thread): one encoding shared by every socket. */
   void ping() {
     if (!completed.get()) {
@@ -178,7 +190,7 @@ final class NettyTransport implements Transport {
       // On the socket's own thread (the fan-out's live lane): after what is queued, at once.
       drainNow();
       writeCounted(frame, 1);
-      channel.flush();
+      flush();
       return;
     }
     outbox.add(frame);
@@ -191,7 +203,7 @@ final class NettyTransport implements Transport {
     // Cleared before polling: a frame queued after the last poll schedules a drain of its own.
     drainScheduled.set(false);
     drainNow();
-    channel.flush();
+    flush();
   }
 
   /** Writes what is queued; one promise for the lot (Netty completes writes in order). */
@@ -203,7 +215,7 @@ final class NettyTransport implements Transport {
     int count = 1;
     Object next;
     while ((next = outbox.poll()) != null) {
-      channel.write(frame, channel.voidPromise());
+      writeOne(frame, channel.voidPromise());
       frame = next;
       count++;
     }
@@ -220,7 +232,23 @@ final class NettyTransport implements Transport {
     } else {
       promise.addListener(future -> tookBack(count));
     }
-    channel.write(frame, promise);
+    writeOne(frame, promise);
+  }
+
+  private void flush() {
+    if (framesIn != null) {
+      framesIn.flush();
+    } else {
+      channel.flush();
+    }
+  }
+
+  private void writeOne(Object frame, ChannelPromise promise) {
+    if (framesIn != null && frame instanceof ByteBuf) {
+      framesIn.write(frame, promise);
+    } else {
+      channel.write(frame, promise);
+    }
   }
 
   /** The socket took {@code count} frames (or they failed): room for as many, on the event loop. */
