@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.node.stream.EncodedOnce;
@@ -188,9 +189,9 @@ final class NettyTransport implements Transport {
     queued.incrementAndGet();
     if (channel.eventLoop().inEventLoop()) {
       // On the socket's own thread (the fan-out's live lane): after what is queued, at once.
-      drainNow();
-      writeCounted(frame, 1);
-      flush();
+      int count = drainNow();
+      writeOne(frame, channel.voidPromise());
+      flushCounting(count + 1);
       return;
     }
     outbox.add(frame);
@@ -202,37 +203,39 @@ final class NettyTransport implements Transport {
   private void drain() {
     // Cleared before polling: a frame queued after the last poll schedules a drain of its own.
     drainScheduled.set(false);
-    drainNow();
-    flush();
+    int count = drainNow();
+    if (count > 0) {
+      flushCounting(count);
+    }
   }
 
-  /** Writes what is queued; one promise for the lot (Netty completes writes in order). */
-  private void drainNow() {
-    Object frame = outbox.poll();
-    if (frame == null) {
-      return;
-    }
-    int count = 1;
-    Object next;
-    while ((next = outbox.poll()) != null) {
+  /** Writes what is queued, without flushing; returns how many frames that was. */
+  private int drainNow() {
+    int count = 0;
+    Object frame;
+    while ((frame = outbox.poll()) != null) {
       writeOne(frame, channel.voidPromise());
-      frame = next;
       count++;
     }
-    writeCounted(frame, count);
+    return count;
   }
 
   /**
-   * Writes {@code frame}, the last of {@code count} frames whose room is given back once it went.
+   * Flushes the {@code count} frames just written and gives their room back once they went: at once
+   * when the socket took everything (the common case: no promise, no listener), else when an empty
+   * marker written after them completes (Netty completes writes in order).
    */
-  private void writeCounted(Object frame, int count) {
-    ChannelPromise promise = channel.newPromise();
-    if (count == 1) {
-      promise.addListener(written);
-    } else {
-      promise.addListener(future -> tookBack(count));
+  private void flushCounting(int count) {
+    flush();
+    ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
+    if (pending == null || pending.isEmpty()) {
+      tookBack(count);
+      return;
     }
-    writeOne(frame, promise);
+    ChannelPromise promise = channel.newPromise();
+    promise.addListener(count == 1 ? written : future -> tookBack(count));
+    writeOne(Unpooled.EMPTY_BUFFER, promise);
+    flush();
   }
 
   private void flush() {
