@@ -48,6 +48,9 @@ class LimitsIT {
             switchboard.edge.frame-burst = 20
             switchboard.edge.max-groups-per-session = 3
             switchboard.session.detached-timeout = 1s
+            # The JDK's NIO event loops, the front door's fallback where native epoll cannot load,
+            # stay tested here; every other WebSocket test runs on epoll.
+            switchboard.edge.front-door.native-epoll = off
             """);
   }
 
