@@ -19,16 +19,6 @@ public final class EncodedOnce {
   private volatile Object binaryWire;
   private volatile Object jsonWire;
 
-  /** The binary Protobuf encoding if a socket computed it already, else null. */
-  public byte[] binaryIfEncoded() {
-    return binary;
-  }
-
-  /** The JSON encoding as UTF-8 if a socket computed it already, else null. */
-  public byte[] jsonUtf8IfEncoded() {
-    return jsonUtf8;
-  }
-
   /** The binary Protobuf encoding, computing it with {@code encoder} on first use. */
   public byte[] binary(Supplier<byte[]> encoder) {
     byte[] b = binary;
