@@ -48,17 +48,19 @@ class FrontDoorIT {
   private static final int READ_TIMEOUT_MS = 10_000;
   private static TestNode node;
 
+  /** Clients may flood publishes; small socket send buffers, so unread answers pile up fast. */
+  private static final String FLOOD =
+      """
+      switchboard.edge.frames-per-second = 100000
+      switchboard.edge.frame-burst = 100000
+      switchboard.edge.client-publish = any
+      switchboard.edge.websocket.outbound-buffer = 256
+      switchboard.edge.front-door.send-buffer = 16KiB
+      """;
+
   @BeforeAll
   static void startNode() {
-    node =
-        TestNode.start(
-            """
-            switchboard.edge.frames-per-second = 100000
-            switchboard.edge.frame-burst = 100000
-            switchboard.edge.client-publish = any
-            switchboard.edge.websocket.outbound-buffer = 256
-            switchboard.edge.front-door.send-buffer = 16KiB
-            """);
+    node = TestNode.start(FLOOD);
   }
 
   @AfterAll
@@ -170,6 +172,43 @@ class FrontDoorIT {
       }
       written.get(20, TimeUnit.SECONDS);
       assertEquals(count, node.group(group).head());
+    }
+  }
+
+  @Test
+  void aClientThatReadsNothingWhileNotReadIsClosedAsSlowNotSilent() throws Exception {
+    // Not read because it leaves its answers unread, a client is slow, not silent: once it has read
+    // nothing for the heartbeat timeout, it is closed with SLOW_CONSUMER, not HEARTBEAT_TIMEOUT.
+    try (TestNode quick =
+            TestNode.start(
+                FLOOD
+                    + "switchboard.edge.heartbeat.interval = 300ms\n"
+                    + "switchboard.edge.heartbeat.timeout = 1500ms\n");
+        RawWebSocket ws = RawWebSocket.open(quick.httpPort(), 256 * 1024)) {
+      NodeMetrics metrics = NodeMetrics.get(quick.system());
+      ws.write(RawWebSocket.frame(connectFrame()));
+      assertTrue(ws.read().hasConnected());
+      String group = "never-read-" + UUID.randomUUID();
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      for (int i = 1; i <= 10_000; i++) {
+        all.writeBytes(RawWebSocket.frame(publishFrame(i, group, "m" + i)));
+      }
+      CompletableFuture.runAsync(
+          () -> {
+            try {
+              ws.write(all.toByteArray());
+            } catch (IOException closedByTheNode) {
+              // expected: the node gives up on this client
+            }
+          });
+      TestProbe.<Void>create(quick.system())
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                assertTrue(metrics.readsPausedForRoom.sum() > 0, "reading paused");
+                assertEquals(1, metrics.slowConsumerCloses.sum(), "closed as a slow consumer");
+                return null;
+              });
     }
   }
 
