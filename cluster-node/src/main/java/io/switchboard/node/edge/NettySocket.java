@@ -86,8 +86,6 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
   private NettyTransport transport;
   private ActorRef<Socket.Command> connection;
   private boolean started;
-  private boolean reading;
-  private boolean waitingForRoom;
   private boolean broken;
   private long lastPongNanos = System.nanoTime() - PONG_SPACING_NANOS;
 
@@ -259,7 +257,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     }
     if (pending.isEmpty() && !mustPause()) {
       hand(frame);
-      if (reading && mustPause()) {
+      if (reading() && mustPause()) {
         regulate();
       }
     } else {
@@ -297,14 +295,9 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
       if (outboundFull()) {
         // Nothing more for the actor, nothing more read: the client first reads what it has.
         setReading(false);
-        if (!waitingForRoom) {
-          waitingForRoom = true;
+        if (!transport.waitingForRoom()) {
           metrics.readsPausedForRoom.increment();
-          transport.whenRoom(
-              () -> {
-                waitingForRoom = false;
-                regulate();
-              });
+          transport.whenRoom(regulate);
         }
         return;
       }
@@ -327,11 +320,13 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Whether the socket is being read: Netty's auto-read, which only this handler turns. */
+  private boolean reading() {
+    return ctx.channel().config().isAutoRead();
+  }
+
   private void setReading(boolean on) {
-    if (reading != on) {
-      reading = on;
-      ctx.channel().config().setAutoRead(on);
-    }
+    ctx.channel().config().setAutoRead(on);
   }
 
   /** Called by the actor (any thread) when it may take another frame. */
@@ -363,7 +358,7 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
                   if (System.nanoTime() - lastHeardNanos > timeout) {
                     // Not read because it does not read its answers: it is slow, not silent.
                     connection.tell(
-                        waitingForRoom
+                        transport.waitingForRoom()
                             ? new Socket.Close(
                                 CloseCode.SLOW_CONSUMER.code(), "answers not read in time")
                             : new Socket.Close(CloseCode.HEARTBEAT_TIMEOUT.code(), "no heartbeat"));

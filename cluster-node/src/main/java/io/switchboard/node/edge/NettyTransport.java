@@ -93,9 +93,12 @@ final class NettyTransport implements Transport {
                   WebSocketWire.shared(
                       json,
                       json
-                          ? shared.jsonUtf8(
-                              () ->
-                                  FrameCodec.encodeJson(ServerFrames.delivery(stream, publication)))
+                          ? shared
+                              .json(
+                                  () ->
+                                      FrameCodec.encodeJson(
+                                          ServerFrames.delivery(stream, publication)))
+                              .getBytes(java.nio.charset.StandardCharsets.UTF_8)
                           : shared.binary(
                               () ->
                                   FrameCodec.encodeBinary(
@@ -261,6 +264,11 @@ final class NettyTransport implements Transport {
       roomWaiter = null;
       waiter.run();
     }
+  }
+
+  /** Whether a {@link #whenRoom} waiter waits (the client leaves its frames unread). */
+  boolean waitingForRoom() {
+    return roomWaiter != null;
   }
 
   /**

@@ -15,7 +15,6 @@ import java.util.function.Supplier;
 public final class EncodedOnce {
   private volatile byte[] binary;
   private volatile String json;
-  private volatile byte[] jsonUtf8;
   private volatile Object binaryWire;
   private volatile Object jsonWire;
 
@@ -37,16 +36,6 @@ public final class EncodedOnce {
       json = j;
     }
     return j;
-  }
-
-  /** The canonical JSON encoding as UTF-8, computed from {@link #json} on first use. */
-  public byte[] jsonUtf8(Supplier<String> encoder) {
-    byte[] u = jsonUtf8;
-    if (u == null) {
-      u = json(encoder).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      jsonUtf8 = u;
-    }
-    return u;
   }
 
   /** The wire form of the JSON ({@code json}) or binary encoding if a socket made it, else null. */

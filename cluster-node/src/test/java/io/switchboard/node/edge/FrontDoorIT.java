@@ -136,21 +136,8 @@ class FrontDoorIT {
     NodeMetrics metrics = NodeMetrics.get(node.system());
     long pausedBefore = metrics.readsPausedForRoom.sum();
     try (RawWebSocket ws = RawWebSocket.open(node.httpPort(), 256 * 1024)) {
-      ws.write(RawWebSocket.frame(connectFrame()));
-      assertTrue(ws.read().hasConnected());
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      for (int i = 1; i <= count; i++) {
-        all.writeBytes(RawWebSocket.frame(publishFrame(i, group, "m" + i)));
-      }
-      CompletableFuture<Void> written =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  ws.write(all.toByteArray());
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
+      connect(ws);
+      CompletableFuture<Void> written = writeInBackground(ws, publishes(group, count));
       TestProbe.<Void>create(node.system())
           .awaitAssert(
               Duration.ofSeconds(20),
@@ -186,21 +173,10 @@ class FrontDoorIT {
                     + "switchboard.edge.heartbeat.timeout = 1500ms\n");
         RawWebSocket ws = RawWebSocket.open(quick.httpPort(), 256 * 1024)) {
       NodeMetrics metrics = NodeMetrics.get(quick.system());
-      ws.write(RawWebSocket.frame(connectFrame()));
-      assertTrue(ws.read().hasConnected());
+      connect(ws);
       String group = "never-read-" + UUID.randomUUID();
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      for (int i = 1; i <= 10_000; i++) {
-        all.writeBytes(RawWebSocket.frame(publishFrame(i, group, "m" + i)));
-      }
-      CompletableFuture.runAsync(
-          () -> {
-            try {
-              ws.write(all.toByteArray());
-            } catch (IOException closedByTheNode) {
-              // expected: the node gives up on this client
-            }
-          });
+      // Its write fails once the node gives up on it: expected, not looked at.
+      writeInBackground(ws, publishes(group, 10_000));
       TestProbe.<Void>create(quick.system())
           .awaitAssert(
               Duration.ofSeconds(20),
@@ -219,13 +195,8 @@ class FrontDoorIT {
     String group = "last-words-" + UUID.randomUUID();
     int count = 300;
     try (RawWebSocket ws = RawWebSocket.open(node.httpPort(), 0)) {
-      ws.write(RawWebSocket.frame(connectFrame()));
-      assertTrue(ws.read().hasConnected());
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      for (int i = 1; i <= count; i++) {
-        all.writeBytes(RawWebSocket.frame(publishFrame(i, group, "m" + i)));
-      }
-      ws.write(all.toByteArray());
+      connect(ws);
+      ws.write(publishes(group, count));
     }
     TestProbe.<Void>create(node.system())
         .awaitAssert(
@@ -250,16 +221,41 @@ class FrontDoorIT {
     }
   }
 
-  private static ClientFrame connectFrame() {
-    return ClientFrame.newBuilder().setId(1).setConnect(Connect.getDefaultInstance()).build();
+  /** Sends Connect (id 1) and expects Connected. */
+  private static void connect(RawWebSocket ws) throws IOException {
+    ws.write(
+        RawWebSocket.frame(
+            ClientFrame.newBuilder().setId(1).setConnect(Connect.getDefaultInstance()).build()));
+    assertTrue(ws.read().hasConnected());
   }
 
-  private static ClientFrame publishFrame(long id, String group, String payload) {
-    return ClientFrame.newBuilder()
-        .setId(id + 1)
-        .setPublish(
-            Publish.newBuilder().setGroup(group).setPayload(ByteString.copyFromUtf8(payload)))
-        .build();
+  /** Publishes "m1".."m{count}" to {@code group} as frames; publication i has id i + 1. */
+  private static byte[] publishes(String group, int count) {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (int i = 1; i <= count; i++) {
+      all.writeBytes(
+          RawWebSocket.frame(
+              ClientFrame.newBuilder()
+                  .setId(i + 1)
+                  .setPublish(
+                      Publish.newBuilder()
+                          .setGroup(group)
+                          .setPayload(ByteString.copyFromUtf8("m" + i)))
+                  .build()));
+    }
+    return all.toByteArray();
+  }
+
+  /** Writes {@code bytes} on another thread: the write blocks while the node does not read. */
+  private static CompletableFuture<Void> writeInBackground(RawWebSocket ws, byte[] bytes) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            ws.write(bytes);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
   }
 
   /** A client of the protocol connects, joins, publishes and receives its publication. */
