@@ -7,11 +7,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.node.stream.EncodedOnce;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ServerFrame;
+import java.io.IOException;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -24,8 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * channel from the connection actor's thread, counted until the socket took them, and flushed once
  * per burst (one flush task runs after every write queued before it). Frames go out as complete
  * WebSocket frames ({@link WebSocketWire}): a delivery shared by many sockets is encoded and framed
- * once, and each socket writes a view of the same bytes. Binary Protobuf or canonical JSON, fixed
- * per connection by the subprotocol.
+ * once, and each socket writes a view of the same bytes — or, on its own event loop with nothing of
+ * the socket waiting anywhere, hands the bytes to the kernel itself (see {@link #writeShared}).
+ * Binary Protobuf or canonical JSON, fixed per connection by the subprotocol.
  */
 final class NettyTransport implements Transport {
 
@@ -43,6 +46,8 @@ final class NettyTransport implements Transport {
           true, FrameCodec.encodeJson(PING).getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
   private final Channel channel;
+  // The socket itself when a native transport (epoll) carries the channel, else null.
+  private final io.netty.channel.unix.Socket socket;
   private final boolean json;
   private final int capacity;
   private final AtomicInteger queued = new AtomicInteger();
@@ -61,6 +66,10 @@ final class NettyTransport implements Transport {
 
   NettyTransport(Channel channel, boolean json, int capacity) {
     this.channel = channel;
+    this.socket =
+        channel instanceof UnixChannel unix && unix.fd() instanceof io.netty.channel.unix.Socket s
+            ? s
+            : null;
     this.json = json;
     this.capacity = capacity;
   }
@@ -104,7 +113,7 @@ final class NettyTransport implements Transport {
                                   FrameCodec.encodeBinary(
                                       ServerFrames.delivery(stream, publication)))));
     }
-    write(((ByteBuf) wire).duplicate());
+    writeShared((ByteBuf) wire);
     return true;
   }
 
@@ -147,7 +156,7 @@ final class NettyTransport implements Transport {
   /** Sends the heartbeat Ping (on the socket's thread): one encoding shared by every socket. */
   void ping() {
     if (!completed.get()) {
-      write((json ? PING_JSON : PING_BINARY).duplicate());
+      writeShared(json ? PING_JSON : PING_BINARY);
     }
   }
 
@@ -182,6 +191,40 @@ final class NettyTransport implements Transport {
   @Override
   public Executor ioThread() {
     return channel.eventLoop();
+  }
+
+  /**
+   * Writes a frame shared with other sockets (never released). On the socket's event loop, when
+   * nothing of this socket waits — not in the outbox, not in Netty's buffer — and the node has not
+   * closed it, the frame's bytes go straight to the kernel ({@code send} on the socket, as Netty's
+   * own flush would): no view, no pipeline, no room taken, and the order is kept because nothing
+   * was before it. What the kernel does not take (its buffer is full) and every other case is
+   * written as a view the usual way, after which Netty waits for the socket to be writable.
+   */
+  private void writeShared(ByteBuf frame) {
+    int taken = 0;
+    if (socket != null
+        && framesIn != null
+        && frame.hasMemoryAddress()
+        && channel.eventLoop().inEventLoop()
+        && outbox.isEmpty()
+        && !completed.get()) {
+      ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
+      if (pending != null && pending.isEmpty() && pending.totalPendingWriteBytes() == 0) {
+        try {
+          taken =
+              socket.sendAddress(frame.memoryAddress(), frame.readerIndex(), frame.writerIndex());
+        } catch (IOException broken) {
+          // Netty's write of the same bytes meets the error and closes the channel its own way.
+          taken = 0;
+        }
+        if (taken == frame.readableBytes()) {
+          return;
+        }
+      }
+    }
+    ByteBuf rest = frame.duplicate();
+    write(taken == 0 ? rest : rest.skipBytes(taken));
   }
 
   /**

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -21,6 +22,8 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -37,6 +40,7 @@ import io.switchboard.protocol.v1.Joined;
 import io.switchboard.protocol.v1.Pong;
 import io.switchboard.protocol.v1.Published;
 import io.switchboard.protocol.v1.ServerFrame;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -237,7 +241,7 @@ public final class BareBroadcastServer {
             .execute(
                 () -> {
                   for (Channel member : target.getValue()) {
-                    member.writeAndFlush(wire.duplicate(), member.voidPromise());
+                    writeShared(member, wire);
                   }
                 });
       }
@@ -273,5 +277,29 @@ public final class BareBroadcastServer {
     channel.writeAndFlush(
         new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.toByteArray())),
         channel.voidPromise());
+  }
+
+  /**
+   * As the node's fan-out writes a shared frame: straight to the kernel when nothing of the socket
+   * waits in Netty's buffer (epoll), else (or what the kernel left) as a view through Netty.
+   */
+  private static void writeShared(Channel member, ByteBuf wire) {
+    int taken = 0;
+    ChannelOutboundBuffer pending = member.unsafe().outboundBuffer();
+    if (member instanceof UnixChannel unix
+        && unix.fd() instanceof Socket socket
+        && pending != null
+        && pending.isEmpty()
+        && pending.totalPendingWriteBytes() == 0) {
+      try {
+        taken = socket.sendAddress(wire.memoryAddress(), wire.readerIndex(), wire.writerIndex());
+      } catch (IOException broken) {
+        taken = 0;
+      }
+      if (taken == wire.readableBytes()) {
+        return;
+      }
+    }
+    member.writeAndFlush(wire.duplicate().skipBytes(taken), member.voidPromise());
   }
 }

@@ -221,12 +221,60 @@ class FrontDoorIT {
     }
   }
 
+  @Test
+  void deliveriesThroughFullSocketBuffersArriveWholeAndInOrder() throws Exception {
+    // 60 deliveries of 60 KB to a client that reads only once they were all published: the node's
+    // 16 KiB send buffer and the client's receive buffer fill after a few, the kernel takes part of
+    // a frame (loopback sends up to 64 KB in one segment), the rest waits in the node. Every frame
+    // must arrive whole, once, in order.
+    String group = "full-buffers-" + UUID.randomUUID();
+    int count = 60;
+    try (RawWebSocket reader = RawWebSocket.open(node.httpPort(), 16 * 1024);
+        WsClient publisher = WsClient.open(node.wsUri(), false)) {
+      connect(reader);
+      reader.write(
+          RawWebSocket.frame(
+              ClientFrame.newBuilder()
+                  .setId(2)
+                  .setJoin(Join.newBuilder().setGroup(group).setSinceOffset(0))
+                  .build()));
+      assertTrue(answer(reader).hasJoined());
+      publisher.connect();
+      publisher.publishAll(group, count, FrontDoorIT::bulky);
+      int delivered = 0;
+      while (delivered < count) {
+        ServerFrame frame = reader.read();
+        assertNotNull(frame, "the node closed the connection after " + delivered + " deliveries");
+        assertFalse(frame.hasClose() || frame.hasError(), frame.toString());
+        if (frame.hasDelivery()) {
+          delivered++;
+          assertEquals(delivered, frame.getDelivery().getOffset());
+          assertEquals(bulky(delivered), frame.getDelivery().getPayload().toStringUtf8());
+        }
+      }
+    }
+  }
+
+  /** Payload {@code i} of 60,000 characters, different for every {@code i}. */
+  private static String bulky(int i) {
+    return (i + ":").repeat(60_000).substring(0, 60_000);
+  }
+
   /** Sends Connect (id 1) and expects Connected. */
   private static void connect(RawWebSocket ws) throws IOException {
     ws.write(
         RawWebSocket.frame(
             ClientFrame.newBuilder().setId(1).setConnect(Connect.getDefaultInstance()).build()));
-    assertTrue(ws.read().hasConnected());
+    assertTrue(answer(ws).hasConnected());
+  }
+
+  /** The next frame that is not the node's heartbeat Ping (null: the node closed). */
+  private static ServerFrame answer(RawWebSocket ws) throws IOException {
+    ServerFrame frame;
+    do {
+      frame = ws.read();
+    } while (frame != null && frame.hasPing());
+    return frame;
   }
 
   /** Publishes "m1".."m{count}" to {@code group} as frames; publication i has id i + 1. */
