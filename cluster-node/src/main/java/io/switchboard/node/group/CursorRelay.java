@@ -4,13 +4,10 @@ import io.switchboard.node.config.SessionSettings;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
@@ -19,24 +16,26 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * every member that moved. A group with thousands of members thus hears from each node once per
  * interval instead of once per member: cursor traffic never competes with publications for the
  * group's attention (commands are stashed while a publication is being written).
+ *
+ * <p>An advance is no message: connections record it in a concurrent table, from their own threads,
+ * and a timer sends and clears the table per group. Each group's cursors are merged and taken under
+ * the table's lock of that group, so no advance falls between a send and the clear.
  */
 public final class CursorRelay implements Extension {
 
-  /** A member session has everything of its group up to {@code offset}. */
-  public record Advance(String groupId, String sessionId, long offset) {}
-
-  private enum Flush {
-    INSTANCE
-  }
-
   private static final Id ID = new Id();
 
-  private final ActorRef<Object> relay;
+  private final ClusterSharding sharding;
+  // Group -> (session -> highest acked offset) not yet sent. A group's map is only read or changed
+  // inside this table's compute/remove of that group.
+  private final ConcurrentHashMap<String, Map<String, Long>> pending = new ConcurrentHashMap<>();
 
   private CursorRelay(ActorSystem<?> system) {
     Duration interval = SessionSettings.create(system.settings().config()).cursorForwardInterval();
-    ClusterSharding sharding = ClusterSharding.get(system);
-    this.relay = system.systemActorOf(behavior(sharding, interval), "cursor-relay", Props.empty());
+    this.sharding = ClusterSharding.get(system);
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(interval, interval, this::flush, system.executionContext());
   }
 
   /** The relay of this node. */
@@ -46,36 +45,25 @@ public final class CursorRelay implements Extension {
 
   /** Forwards a member's cursor to its group with the next batch (the highest one wins). */
   public void advance(String groupId, String sessionId, long offset) {
-    relay.tell(new Advance(groupId, sessionId, offset));
+    pending.compute(
+        groupId,
+        (group, cursors) -> {
+          Map<String, Long> map = cursors != null ? cursors : new HashMap<>();
+          map.merge(sessionId, offset, Math::max);
+          return map;
+        });
   }
 
-  private static Behavior<Object> behavior(ClusterSharding sharding, Duration interval) {
-    return Behaviors.withTimers(
-        timers -> {
-          timers.startTimerWithFixedDelay(Flush.INSTANCE, interval);
-          Map<String, Map<String, Long>> pending = new HashMap<>();
-          return Behaviors.receive(Object.class)
-              .onMessage(
-                  Advance.class,
-                  a -> {
-                    pending
-                        .computeIfAbsent(a.groupId(), g -> new HashMap<>())
-                        .merge(a.sessionId(), a.offset(), Math::max);
-                    return Behaviors.same();
-                  })
-              .onMessageEquals(
-                  Flush.INSTANCE,
-                  () -> {
-                    pending.forEach(
-                        (groupId, cursors) ->
-                            sharding
-                                .entityRefFor(GroupEntity.ENTITY_KEY, groupId)
-                                .tell(new GroupEntity.AdvanceCursors(Map.copyOf(cursors))));
-                    pending.clear();
-                    return Behaviors.same();
-                  })
-              .build();
-        });
+  /** Sends every group its batch and forgets it; advances from now on start the next batch. */
+  private void flush() {
+    for (String groupId : pending.keySet()) {
+      Map<String, Long> cursors = pending.remove(groupId);
+      if (cursors != null) {
+        sharding
+            .entityRefFor(GroupEntity.ENTITY_KEY, groupId)
+            .tell(new GroupEntity.AdvanceCursors(Map.copyOf(cursors)));
+      }
+    }
   }
 
   private static final class Id extends ExtensionId<CursorRelay> {
