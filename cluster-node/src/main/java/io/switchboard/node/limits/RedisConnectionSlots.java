@@ -8,6 +8,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import org.redisson.api.BatchOptions;
+import org.redisson.api.RBatch;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -18,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * Connections per user across the cluster: one Redis sorted set per user of connection ids scored
  * by the end of their lease. Taking a slot first drops expired leases, so a node that died without
  * giving its slots back frees them after at most one lease; the node renews the leases of its live
- * connections every third of a lease ({@link #renewAll()}, scheduled by the owner). A slot released
- * while Redis is still deciding on it is given back as soon as it is granted. While Redis is
- * unreachable slots are counted on this node. Thread-safe; never blocks.
+ * connections every third of a lease ({@link #renewAll()}, scheduled by the owner), all of them in
+ * one pipelined batch. A slot released while Redis is still deciding on it is given back as soon as
+ * it is granted. While Redis is unreachable slots are counted on this node. Thread-safe; never
+ * blocks.
  */
 public final class RedisConnectionSlots implements ConnectionSlots {
   private static final Logger log = LoggerFactory.getLogger(RedisConnectionSlots.class);
@@ -58,7 +61,8 @@ public final class RedisConnectionSlots implements ConnectionSlots {
   private final int max;
   private final Duration lease;
   private final LocalConnectionSlots fallback;
-  private final Map<String, Set<String>> held = new ConcurrentHashMap<>();
+  // User id -> the user's key and the connection ids whose slots this node holds in Redis.
+  private final Map<String, Held> held = new ConcurrentHashMap<>();
   private final Object lock = new Object();
   // Guarded by lock: acquisitions on their way to Redis, and those released before Redis answered
   // (their slot is given back as soon as it is granted, never held or renewed).
@@ -116,10 +120,11 @@ public final class RedisConnectionSlots implements ConnectionSlots {
               } else if (result != null && result == 1L) {
                 held.compute(
                     userId,
-                    (u, ids) -> {
-                      Set<String> set = ids == null ? ConcurrentHashMap.newKeySet() : ids;
-                      set.add(connectionId);
-                      return set;
+                    (u, slots) -> {
+                      Held h =
+                          slots != null ? slots : new Held(key(u), ConcurrentHashMap.newKeySet());
+                      h.ids().add(connectionId);
+                      return h;
                     });
                 granted.complete(true);
               } else {
@@ -141,9 +146,9 @@ public final class RedisConnectionSlots implements ConnectionSlots {
     boolean[] removed = new boolean[1];
     held.computeIfPresent(
         userId,
-        (u, ids) -> {
-          removed[0] = ids.remove(connectionId);
-          return ids.isEmpty() ? null : ids;
+        (u, slots) -> {
+          removed[0] = slots.ids().remove(connectionId);
+          return slots.ids().isEmpty() ? null : slots;
         });
     if (!removed[0]) {
       return;
@@ -154,28 +159,41 @@ public final class RedisConnectionSlots implements ConnectionSlots {
     }
   }
 
-  /** Renews the lease of every slot this node holds; call every third of a lease. */
+  /**
+   * Renews the lease of every slot this node holds, one script per user, sent to Redis as one
+   * pipelined batch; call every third of a lease.
+   */
   public void renewAll() {
     RedissonClient redis = RedisKeys.connected(client);
-    if (redis == null) {
+    if (redis == null || held.isEmpty()) {
       return;
     }
+    RBatch batch = redis.createBatch(BatchOptions.defaults());
+    String leaseMs = String.valueOf(lease.toMillis());
     held.forEach(
-        (userId, ids) -> {
+        (userId, slots) -> {
           List<Object> args = new ArrayList<>();
-          args.add(String.valueOf(lease.toMillis()));
-          args.addAll(ids);
+          args.add(leaseMs);
+          args.addAll(slots.ids());
           if (args.size() > 1) {
-            redis
+            batch
                 .getScript(StringCodec.INSTANCE)
                 .evalAsync(
                     RScript.Mode.READ_WRITE,
                     RENEW,
                     RScript.ReturnType.INTEGER,
-                    List.of(key(userId)),
+                    List.of(slots.key()),
                     args.toArray());
           }
         });
+    batch
+        .executeAsync()
+        .whenComplete(
+            (done, failure) -> {
+              if (failure != null) {
+                log.warn("Connections per user: renewing leases failed ({})", failure.toString());
+              }
+            });
   }
 
   /** How often {@link #renewAll()} should run. */
@@ -185,9 +203,11 @@ public final class RedisConnectionSlots implements ConnectionSlots {
 
   /** Slots this node holds in Redis for {@code userId} (for tests). */
   int heldInRedis(String userId) {
-    Set<String> ids = held.get(userId);
-    return ids == null ? 0 : ids.size();
+    Held slots = held.get(userId);
+    return slots == null ? 0 : slots.ids().size();
   }
+
+  private record Held(String key, Set<String> ids) {}
 
   private String key(String userId) {
     return RedisKeys.key(keyPrefix, "user-connections", userId);
