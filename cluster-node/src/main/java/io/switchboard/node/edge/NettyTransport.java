@@ -204,9 +204,9 @@ final class NettyTransport implements Transport {
   private void writeShared(ByteBuf frame) {
     int taken = 0;
     if (socket != null
+        && channel.eventLoop().inEventLoop()
         && framesIn != null
         && frame.hasMemoryAddress()
-        && channel.eventLoop().inEventLoop()
         && outbox.isEmpty()
         && !completed.get()) {
       ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();

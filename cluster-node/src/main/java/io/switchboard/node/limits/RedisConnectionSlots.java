@@ -143,19 +143,23 @@ public final class RedisConnectionSlots implements ConnectionSlots {
         return;
       }
     }
-    boolean[] removed = new boolean[1];
+    Held[] removedFrom = new Held[1];
     held.computeIfPresent(
         userId,
         (u, slots) -> {
-          removed[0] = slots.ids().remove(connectionId);
+          if (slots.ids().remove(connectionId)) {
+            removedFrom[0] = slots;
+          }
           return slots.ids().isEmpty() ? null : slots;
         });
-    if (!removed[0]) {
+    if (removedFrom[0] == null) {
       return;
     }
     RedissonClient redis = RedisKeys.connected(client);
     if (redis != null) {
-      redis.getScoredSortedSet(key(userId), StringCodec.INSTANCE).removeAsync(connectionId);
+      redis
+          .getScoredSortedSet(removedFrom[0].key(), StringCodec.INSTANCE)
+          .removeAsync(connectionId);
     }
   }
 
