@@ -4,8 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -14,6 +16,7 @@ import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ServerFrame;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -63,6 +66,9 @@ final class NettyTransport implements Transport {
   // Where complete frames enter the pipeline once the handshake installed the WebSocket encoder:
   // at the encoder's place, so they pass no handler on their way to the socket. Event loop only.
   private ChannelHandlerContext framesIn;
+  // Whether shared frames may go to the kernel directly: a native socket, and no outbound handler
+  // (TLS, say) between the encoder and the socket that the bytes would skip. Event loop only.
+  private boolean sendsDirectly;
 
   NettyTransport(Channel channel, boolean json, int capacity) {
     this.channel = channel;
@@ -151,6 +157,20 @@ final class NettyTransport implements Transport {
    */
   void writeFramesAt(ChannelHandlerContext encoder) {
     framesIn = encoder;
+    sendsDirectly = socket != null && nothingOutboundBefore(encoder);
+  }
+
+  /** Whether no outbound handler sits between the socket and {@code encoder} in its pipeline. */
+  static boolean nothingOutboundBefore(ChannelHandlerContext encoder) {
+    for (Map.Entry<String, ChannelHandler> handler : encoder.pipeline()) {
+      if (handler.getValue() == encoder.handler()) {
+        return true;
+      }
+      if (handler.getValue() instanceof ChannelOutboundHandler) {
+        return false;
+      }
+    }
+    return false;
   }
 
   /** Sends the heartbeat Ping (on the socket's thread): one encoding shared by every socket. */
@@ -196,16 +216,17 @@ final class NettyTransport implements Transport {
   /**
    * Writes a frame shared with other sockets (never released). On the socket's event loop, when
    * nothing of this socket waits — not in the outbox, not in Netty's buffer — and the node has not
-   * closed it, the frame's bytes go straight to the kernel ({@code send} on the socket, as Netty's
-   * own flush would): no view, no pipeline, no room taken, and the order is kept because nothing
-   * was before it. What the kernel does not take (its buffer is full) and every other case is
-   * written as a view the usual way, after which Netty waits for the socket to be writable.
+   * closed it (and no outbound handler sits below the encoder), the frame's bytes go straight to
+   * the kernel ({@code send} on the socket, as Netty's own flush would): no view, no pipeline, no
+   * room taken, and the order is kept because nothing was before it. What the kernel does not take
+   * (its buffer is full) and every other case is written as a view the usual way, after which Netty
+   * waits for the socket to be writable.
    */
   private void writeShared(ByteBuf frame) {
     int taken = 0;
     if (socket != null
         && channel.eventLoop().inEventLoop()
-        && framesIn != null
+        && sendsDirectly
         && frame.hasMemoryAddress()
         && outbox.isEmpty()
         && !completed.get()) {
