@@ -224,8 +224,7 @@ final class NettyTransport implements Transport {
    */
   private void writeShared(ByteBuf frame) {
     int taken = 0;
-    if (socket != null
-        && channel.eventLoop().inEventLoop()
+    if (channel.eventLoop().inEventLoop()
         && sendsDirectly
         && frame.hasMemoryAddress()
         && outbox.isEmpty()

@@ -84,6 +84,7 @@ public final class RedisConnectionSlots implements ConnectionSlots {
     if (redis == null) {
       return fallback.acquire(userId, connectionId);
     }
+    String key = key(userId);
     CompletableFuture<Boolean> granted = new CompletableFuture<>();
     synchronized (lock) {
       acquiring.add(connectionId);
@@ -94,7 +95,7 @@ public final class RedisConnectionSlots implements ConnectionSlots {
             RScript.Mode.READ_WRITE,
             ACQUIRE,
             RScript.ReturnType.INTEGER,
-            List.of(key(userId)),
+            List.of(key),
             connectionId,
             String.valueOf(max),
             String.valueOf(lease.toMillis()))
@@ -107,9 +108,7 @@ public final class RedisConnectionSlots implements ConnectionSlots {
               }
               if (wasCancelled) {
                 if (result != null && result == 1L) {
-                  redis
-                      .getScoredSortedSet(key(userId), StringCodec.INSTANCE)
-                      .removeAsync(connectionId);
+                  redis.getScoredSortedSet(key, StringCodec.INSTANCE).removeAsync(connectionId);
                 }
                 granted.complete(false);
               } else if (failure != null) {
@@ -121,8 +120,7 @@ public final class RedisConnectionSlots implements ConnectionSlots {
                 held.compute(
                     userId,
                     (u, slots) -> {
-                      Held h =
-                          slots != null ? slots : new Held(key(u), ConcurrentHashMap.newKeySet());
+                      Held h = slots != null ? slots : new Held(key, ConcurrentHashMap.newKeySet());
                       h.ids().add(connectionId);
                       return h;
                     });
