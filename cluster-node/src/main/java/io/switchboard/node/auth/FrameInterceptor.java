@@ -12,10 +12,11 @@ import java.util.Optional;
  *
  * <p>A user-defined interceptor is a public class with a public constructor taking either nothing
  * or the {@code org.apache.pekko.actor.typed.ActorSystem}; the node creates one instance at start
- * and calls it from every connection's actor at once, so it must be thread-safe, and it must never
- * block (it runs on the connection's actor). An exception it throws refuses the frame with {@code
- * INTERNAL} and is logged; it never takes the connection down. Frames sent before the client
- * authenticated (Connect, Resume, Ping) carry {@link Identity#UNAUTHENTICATED}.
+ * and calls it from every connection's actor at once (and, for a WebSocket's acks, from the
+ * socket's I/O thread), so it must be thread-safe, and it must never block. An exception it throws
+ * refuses the frame with {@code INTERNAL} and is logged; it never takes the connection down. Frames
+ * sent before the client authenticated (Connect, Resume, Ping) carry {@link
+ * Identity#UNAUTHENTICATED}.
  */
 @FunctionalInterface
 public interface FrameInterceptor {

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * The ordered interceptors of one connection: its own rate limit first, then the node's shared
  * interceptors (user rate, sizes, ACL, user-defined), the first rejection winning. A client that
  * keeps sending while rate-limited is closed with {@code TOO_MANY_FRAMES} after {@code
- * floodThreshold} refused frames in a row. One per connection, used by its actor only.
+ * floodThreshold} refused frames in a row. One per connection, used by one thread at a time: its
+ * actor, or its socket's thread for an ack while the actor holds none of the client's frames.
  */
 public final class InterceptorChain {
   private static final Logger log = LoggerFactory.getLogger(InterceptorChain.class);

@@ -43,8 +43,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -160,9 +160,6 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private static final int MAX_STASHED = 64;
-  private static final int SESSION_CURSOR_SYNC_SECONDS = 5;
-  private static final long SESSION_CURSOR_SYNC_NANOS =
-      TimeUnit.SECONDS.toNanos(SESSION_CURSOR_SYNC_SECONDS);
 
   /**
    * A connection speaking over {@code transport}, for {@code identity} as proven at the upgrade
@@ -210,7 +207,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private final ClusterSharding sharding;
   private final NodeMetrics metrics;
   private final ClientRequests requests;
-  private final Map<String, StreamCursor> streams = new HashMap<>();
+  // Concurrent: the socket's thread reads it to take acks (AckLane); only this actor changes it.
+  private final Map<String, StreamCursor> streams = new ConcurrentHashMap<>();
   private final Set<String> joining = new HashSet<>();
   private final List<InboundFrames.Decoded> stash = new ArrayList<>();
   private Phase phase = Phase.AWAITING_HELLO;
@@ -225,12 +223,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   // handed several ahead (NettySocket reads a few frames ahead), each released once.
   private InboundAck heldAck;
   private int heldReleases;
-  private final CursorRelay cursorRelay;
   // Group cursors the client acked: forwarded to the groups at once (through the node's relay),
-  // told to the session at most every SESSION_CURSOR_SYNC and before the connection detaches.
-  private Map<String, Long> acked;
-  private boolean ackedUnsynced;
-  private long lastCursorSyncNanos = System.nanoTime() - SESSION_CURSOR_SYNC_NANOS;
+  // told to the session at most every AckLane.SESSION_SYNC_SECONDS and before the connection
+  // detaches. The socket records acks there itself while this actor holds none of its frames.
+  private final AckLane acks;
   private final BridgeBinding bridge;
   private UpstreamStatus upstreamStatus;
 
@@ -254,9 +250,10 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     this.settings = settings;
     this.nodeName = nodeName;
     this.fanouts = fanouts;
-    this.cursorRelay = CursorRelay.get(context.getSystem());
     this.sharding = ClusterSharding.get(context.getSystem());
     this.metrics = NodeMetrics.get(context.getSystem());
+    this.acks = new AckLane(streams, interceptors, CursorRelay.get(context.getSystem()), metrics);
+    transport.ackLane(acks);
     this.requests = new ClientRequests(context, nodeName, this::send);
     metrics.connections.increment();
     timers.startSingleTimer(Tick.CONNECT_TIMEOUT, settings.connectTimeout());
@@ -393,13 +390,19 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   /** Runs the interceptor chain (rate, size, ACL, user-defined) before a frame is handled. */
   private Optional<Rejection> admit(InboundFrames.Inbound inbound) {
+    if (inbound instanceof InboundFrames.Refused refused) {
+      return Optional.of(refused.rejection()); // checked on the socket's thread
+    }
     return inbound instanceof InboundFrames.Decoded d
         ? interceptors.check(identity, d.frame())
         : interceptors.checkUndecodable();
   }
 
   private void refuse(InboundFrames.Inbound inbound, Rejection rejection) {
-    long frameId = inbound instanceof InboundFrames.Decoded d ? d.frame().getId() : 0;
+    long frameId =
+        inbound instanceof InboundFrames.Decoded d
+            ? d.frame().getId()
+            : inbound instanceof InboundFrames.Refused r ? r.frame().getId() : 0;
     send(ServerFrames.error(frameId, rejection.code(), rejection.message()));
     rejection.closes().ifPresent(code -> closeWith(code, rejection.message()));
   }
@@ -556,6 +559,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     TokenVerifier.Result result = gate.refresh(identity, token);
     if (result instanceof TokenVerifier.Verified verified) {
       identity = verified.identity();
+      acks.identity(identity);
       scheduleTokenExpiry();
       send(ServerFrame.newBuilder().setId(frameId).setPong(Pong.getDefaultInstance()).build());
     } else {
@@ -664,6 +668,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       return this;
     }
     phase = Phase.LIVE;
+    acks.open(sessionId, identity);
     timers.cancel(Tick.CONNECT_TIMEOUT);
     timers.startTimerWithFixedDelay(Tick.REANNOUNCE, settings.reannounceInterval());
     SessionEntity.Attached attached = ready.attached();
@@ -874,36 +879,25 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   /**
-   * Acked cursors. A group cursor goes to the node's {@link CursorRelay} right away (one local
-   * message; the relay batches per group), so the group trims as before; the session, which keeps
-   * cursors only to start streams of a client that resumes without one and to re-send them to a
-   * restarted group, hears them at most every {@value #SESSION_CURSOR_SYNC_SECONDS} s and before
-   * the connection detaches. An inbox cursor goes to the session at once (it journals the trim).
-   * Thousands of clients acking every second would otherwise cost the node three sharding hops and
-   * a session command per ack.
+   * Acked cursors. A group cursor goes to the node's {@link CursorRelay} right away (the relay
+   * batches per group), so the group trims as before; the session, which keeps cursors only to
+   * start streams of a client that resumes without one and to re-send them to a restarted group,
+   * hears them at most every {@value AckLane#SESSION_SYNC_SECONDS} s and before the connection
+   * detaches. An inbox cursor goes to the session at once (it journals the trim). Thousands of
+   * clients acking every second would otherwise cost the node three sharding hops and a session
+   * command per ack. Most acks of a WebSocket never come here: its socket records them in the
+   * {@link AckLane} itself, and hands this actor the one that finds the session due.
    */
   private void onAck(List<Cursor> cursors) {
     long inbox = -1;
     for (Cursor c : cursors) {
-      String stream = c.getStream();
-      long offset = c.getOffset();
-      if (StreamNames.INBOX.equals(stream)) {
-        inbox = Math.max(inbox, offset);
-      } else if (streams.containsKey(stream)) {
-        if (acked == null) {
-          acked = new HashMap<>();
-        }
-        Long known = acked.get(stream);
-        if (known == null || offset > known) {
-          acked.put(stream, offset);
-          ackedUnsynced = true;
-          cursorRelay.advance(stream, sessionId, offset);
-        }
+      if (StreamNames.INBOX.equals(c.getStream())) {
+        inbox = Math.max(inbox, c.getOffset());
+      } else {
+        acks.record(c.getStream(), c.getOffset());
       }
     }
-    if (inbox >= 0
-        || (ackedUnsynced
-            && System.nanoTime() - lastCursorSyncNanos >= SESSION_CURSOR_SYNC_NANOS)) {
+    if (inbox >= 0 || acks.syncDue(System.nanoTime())) {
       tellSessionAcked(inbox);
     }
   }
@@ -914,11 +908,13 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
    */
   private void tellSessionAcked(long inbox) {
     Map<String, Long> told = new HashMap<>();
-    if (ackedUnsynced) {
-      told.putAll(acked);
-      ackedUnsynced = false;
-      lastCursorSyncNanos = System.nanoTime();
+    for (StreamCursor cursor : streams.values()) {
+      long acked = cursor.ackedUntold();
+      if (acked != StreamCursor.NOT_ACKED) {
+        told.put(cursor.stream(), acked);
+      }
     }
+    acks.synced(System.nanoTime());
     if (inbox >= 0) {
       told.put(StreamNames.INBOX, inbox);
     }
@@ -1209,6 +1205,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         .getLog()
         .debug("Connection of session [{}] closing: {} {}", sessionId, code, reason);
     phase = Phase.CLOSING;
+    acks.close();
     streams.values().forEach(cursor -> cursor.setOpen(false));
     if (code == CloseCode.SLOW_CONSUMER.code()) {
       metrics.slowConsumerCloses.increment();

@@ -1,5 +1,6 @@
 package io.switchboard.node.edge;
 
+import io.switchboard.node.auth.Rejection;
 import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ClientFrame;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,12 @@ final class InboundFrames {
 
   /** A message over the size limit (only its first bytes were read). */
   record TooLarge(int limit) implements Inbound {}
+
+  /**
+   * A well-formed frame the interceptors already refused on the socket's thread ({@link AckLane});
+   * the connection answers the refusal without checking the frame again.
+   */
+  record Refused(ClientFrame frame, Rejection rejection) implements Inbound {}
 
   /** The decoding stage for one connection. */
   static Flow<Message, Inbound, NotUsed> decoder(int maxFrameSize, Materializer materializer) {

@@ -240,7 +240,8 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
    * One decoded client frame, handed to the actor now if the window has room, else when it has (a
    * single read may hold many frames). A Pong (the answer to the node's heartbeat) only marks the
    * client alive, without the actor, at most once a second; more Pongs than that go to the actor,
-   * whose rate limits see them.
+   * whose rate limits see them. An Ack goes to the connection's {@link AckLane} when the actor
+   * holds none of the client's frames, and to the actor only if the lane declines it.
    */
   private void inbound(InboundFrames.Inbound frame) {
     if (broken) {
@@ -248,12 +249,20 @@ final class NettySocket extends ChannelInboundHandlerAdapter {
     }
     long now = System.nanoTime();
     lastHeardNanos = now;
-    if (frame instanceof InboundFrames.Decoded decoded
-        && decoded.frame().getKindCase() == ClientFrame.KindCase.PONG
-        && now - lastPongNanos >= PONG_SPACING_NANOS
-        && pending.isEmpty()) {
-      lastPongNanos = now;
-      return;
+    if (frame instanceof InboundFrames.Decoded decoded && pending.isEmpty()) {
+      ClientFrame.KindCase kind = decoded.frame().getKindCase();
+      if (kind == ClientFrame.KindCase.PONG && now - lastPongNanos >= PONG_SPACING_NANOS) {
+        lastPongNanos = now;
+        return;
+      }
+      if (kind == ClientFrame.KindCase.ACK && unreleased.get() == 0) {
+        // The actor holds none of the client's frames: the ack lane may take this one in place.
+        AckLane lane = transport.ackLane();
+        frame = lane == null || transport.completed() ? frame : lane.take(decoded, now);
+        if (frame == null) {
+          return;
+        }
+      }
     }
     if (pending.isEmpty() && !mustPause()) {
       hand(frame);

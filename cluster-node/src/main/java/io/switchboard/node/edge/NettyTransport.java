@@ -63,6 +63,8 @@ final class NettyTransport implements Transport {
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drain = this::drain;
   private final AtomicBoolean completed = new AtomicBoolean();
+  // The connection's, set once by its actor as it starts; read by the socket's handler.
+  private volatile AckLane ackLane;
   // Where complete frames enter the pipeline once the handshake installed the WebSocket encoder:
   // at the encoder's place, so they pass no handler on their way to the socket. Event loop only.
   private ChannelHandlerContext framesIn;
@@ -144,6 +146,16 @@ final class NettyTransport implements Transport {
     if (completed.compareAndSet(false, true)) {
       write(new CloseWebSocketFrame(1000, ""));
     }
+  }
+
+  @Override
+  public void ackLane(AckLane lane) {
+    this.ackLane = lane;
+  }
+
+  /** The connection's ack lane; null until its actor started. */
+  AckLane ackLane() {
+    return ackLane;
   }
 
   @Override

@@ -64,6 +64,13 @@ final class StreamCursor implements LiveLane {
   private boolean historyLost;
   private long replayFirstOffset = -1;
   private boolean open;
+  // The highest offset the client acked of this stream (recorded by the connection actor or, for
+  // a WebSocket, by its socket's thread) and the one the session was last told (actor only).
+  private long acked = NOT_ACKED;
+  private long ackedTold = NOT_ACKED;
+
+  /** No ack recorded (or none the session has not heard yet). */
+  static final long NOT_ACKED = Long.MIN_VALUE;
 
   /**
    * A cursor that has everything up to {@code lastDelivered}. With {@code replay}, it reads the log
@@ -87,6 +94,31 @@ final class StreamCursor implements LiveLane {
   /** The highest offset delivered; everything up to it went out exactly once. */
   synchronized long lastDelivered() {
     return last;
+  }
+
+  /** The client acked the stream up to {@code offset}; true when that is higher than before. */
+  synchronized boolean acknowledge(long offset) {
+    if (offset <= acked) {
+      return false;
+    }
+    acked = offset;
+    return true;
+  }
+
+  /**
+   * The highest acked offset if the session has not been told it yet, noting that it is being told
+   * now; {@link #NOT_ACKED} otherwise. The connection actor's call.
+   */
+  long ackedUntold() {
+    long highest;
+    synchronized (this) {
+      highest = acked;
+    }
+    if (highest <= ackedTold) {
+      return NOT_ACKED;
+    }
+    ackedTold = highest;
+    return highest;
   }
 
   synchronized boolean isDeferred() {

@@ -58,6 +58,12 @@ interface Transport {
     return false;
   }
 
+  /**
+   * The connection's {@link AckLane}, for a transport that hands the client's Ack frames to it on
+   * its own thread; others ignore it (their acks reach the actor).
+   */
+  default void ackLane(AckLane lane) {}
+
   /** The thread that writes this socket, when sends from it are cheaper; null otherwise. */
   default Executor ioThread() {
     return null;

@@ -118,6 +118,11 @@ public final class MetricsRoutes extends AbstractExtensionId<MetricsRoutes.Provi
                     m.readsPausedForRoom.sum());
                 counter(
                     out,
+                    "switchboard_acks_on_socket_thread_total",
+                    "Client acks recorded on their socket's thread, without the connection actor.",
+                    m.acksOnSocketThread.sum());
+                counter(
+                    out,
                     "switchboard_long_poll_relays_total",
                     "Long-poll calls passed to the node holding the session's socket.",
                     m.longPollRelays.sum());

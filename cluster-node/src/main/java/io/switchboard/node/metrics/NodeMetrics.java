@@ -36,6 +36,12 @@ public final class NodeMetrics implements Extension {
    */
   public final LongAdder readsPausedForRoom = new LongAdder();
 
+  /**
+   * Client Ack frames recorded on their socket's thread without a message to the connection actor
+   * (they are counted in {@link #framesIn} too).
+   */
+  public final LongAdder acksOnSocketThread = new LongAdder();
+
   /** Frames refused with an Error. */
   public final LongAdder framesRefused = new LongAdder();
 

@@ -152,23 +152,34 @@ class LimitsIT {
   }
 
   /**
-   * Pongs too: the socket layer takes at most one Pong a second off the connection actor's hands
-   * (heartbeats cost no actor message); a flood of them still meets the rate limits.
+   * Pongs and acks too: the socket layer takes at most one Pong a second off the connection actor's
+   * hands (heartbeats cost no actor message), and records acks itself while the actor holds none of
+   * the client's frames; a flood of either still meets the rate limits.
    */
-  @ParameterizedTest(name = "pongs={0}")
-  @ValueSource(booleans = {false, true})
-  void frameFloodIsRateLimitedThenClosed(boolean pongs) {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"ping", "pong", "ack"})
+  void frameFloodIsRateLimitedThenClosed(String kind) {
     try (WsClient flood = WsClient.open(node.wsUri(), false);
         WsClient bystander = WsClient.open(node.wsUri(), false)) {
       flood.connect();
       bystander.connect();
+      String group = "flood-" + UUID.randomUUID();
+      if (kind.equals("ack")) {
+        flood.join(group);
+      }
       // The node may close the socket before the flood is over: stop sending then.
       for (int i = 0; i < 200; i++) {
         ClientFrame.Builder frame = ClientFrame.newBuilder().setId(1000 + i);
-        if (pongs) {
-          frame.setPong(io.switchboard.protocol.v1.Pong.getDefaultInstance());
-        } else {
-          frame.setPing(Ping.getDefaultInstance());
+        switch (kind) {
+          case "pong" -> frame.setPong(io.switchboard.protocol.v1.Pong.getDefaultInstance());
+          case "ack" ->
+              frame.setAck(
+                  io.switchboard.protocol.v1.Ack.newBuilder()
+                      .addCursors(
+                          io.switchboard.protocol.v1.Cursor.newBuilder()
+                              .setStream(group)
+                              .setOffset(i)));
+          default -> frame.setPing(Ping.getDefaultInstance());
         }
         if (!flood.trySend(frame.build())) {
           break;

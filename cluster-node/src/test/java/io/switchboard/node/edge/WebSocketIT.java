@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.switchboard.node.TestNode;
 import io.switchboard.node.WsClient;
+import io.switchboard.node.metrics.NodeMetrics;
 import io.switchboard.protocol.CloseCode;
 import io.switchboard.protocol.v1.ClientFrame;
 import io.switchboard.protocol.v1.Connected;
@@ -272,14 +273,52 @@ class WebSocketIT {
       a.ack(g, 45);
       // The node handled both acks (the group, whose only member is this session, trimmed to
       // 45) before the client goes: what it read, the session must end up knowing.
-      TestProbe.<Void>create(node.system())
-          .awaitAssert(
-              WAIT,
-              () -> {
-                assertEquals(46, node.group(g).firstOffset());
-                return null;
-              });
+      awaitFirstOffset(g, 46);
     }
+    assertResumedWithoutCursorsFrom(session, g, 46, 50);
+  }
+
+  @Test
+  void acksTakenOffTheConnectionActorReachTheGroupAndTheSession() {
+    // An ack that comes while the connection actor holds none of the client's frames is recorded
+    // on the socket's own thread (front door only): the first ack here goes to the actor (the
+    // session is due to hear it), the second, sent once the first was handled, does not. The group
+    // must trim by it and the session must know it when the client goes.
+    String g = group();
+    NodeMetrics metrics = NodeMetrics.get(node.system());
+    boolean frontDoor =
+        node.system().settings().config().getBoolean("switchboard.edge.front-door.enabled");
+    Connected session;
+    long onSocketBefore;
+    try (WsClient publisher = WsClient.open(node.wsUri(), false);
+        WsClient a = WsClient.open(node.wsUri(), false)) {
+      publisher.connect();
+      session = a.connect();
+      a.join(g);
+      publisher.publishAll(g, 40, i -> "m" + i);
+      a.deliveriesUntil(g, 40, WAIT, null);
+      a.ack(g, 10);
+      awaitFirstOffset(g, 11);
+      onSocketBefore = metrics.acksOnSocketThread.sum();
+      a.ack(g, 25);
+      awaitFirstOffset(g, 26);
+      long onSocket = metrics.acksOnSocketThread.sum() - onSocketBefore;
+      if (frontDoor) {
+        assertTrue(onSocket >= 1, "the second ack was taken on the socket's thread");
+      } else {
+        assertEquals(0, onSocket, "Pekko HTTP's sockets hand every ack to the actor");
+      }
+    }
+    assertResumedWithoutCursorsFrom(session, g, 26, 40);
+  }
+
+  /**
+   * Once {@code session} detached, a client resuming it without cursors gets {@code g} from {@code
+   * first} (the session's cursor plus one) to {@code last}, all of it recovered: not from an older
+   * cursor whose history the group has trimmed away since.
+   */
+  private static void assertResumedWithoutCursorsFrom(
+      Connected session, String g, long first, long last) {
     TestProbe.<Void>create(node.system())
         .awaitAssert(
             WAIT,
@@ -290,8 +329,30 @@ class WebSocketIT {
     try (WsClient b = WsClient.open(node.wsUri(), false)) {
       b.resume(session.getSessionId(), session.getResumeToken(), Map.of());
       assertTrue(b.expect(ServerFrame.KindCase.CONNECTED).getConnected().getResumed());
-      assertSequence(b.deliveriesUntil(g, 50, WAIT, null), 46, 50);
+      List<ServerFrame> others = new ArrayList<>();
+      assertSequence(b.deliveriesUntil(g, last, WAIT, others), first, last);
+      assertTrue(recoveryOf(b, g, others).getRecovered(), "replayed from the last ack");
     }
+  }
+
+  /** The Recovery of stream {@code g} among {@code others}, else the next one {@code b} reads. */
+  private static Recovery recoveryOf(WsClient b, String g, List<ServerFrame> others) {
+    return others.stream()
+        .filter(ServerFrame::hasRecovery)
+        .map(ServerFrame::getRecovery)
+        .filter(r -> r.getStream().equals(g))
+        .findFirst()
+        .orElseGet(() -> b.expect(ServerFrame.KindCase.RECOVERY).getRecovery());
+  }
+
+  private static void awaitFirstOffset(String g, long first) {
+    TestProbe.<Void>create(node.system())
+        .awaitAssert(
+            WAIT,
+            () -> {
+              assertEquals(first, node.group(g).firstOffset());
+              return null;
+            });
   }
 
   @Test
@@ -310,13 +371,7 @@ class WebSocketIT {
         List<ServerFrame> others = new ArrayList<>();
         List<Delivery> got = b.deliveriesUntil(g, 5300, WAIT, others);
         assertSequence(got, 301, 5300);
-        Recovery recovery =
-            others.stream()
-                .filter(ServerFrame::hasRecovery)
-                .map(ServerFrame::getRecovery)
-                .filter(r -> r.getStream().equals(g))
-                .findFirst()
-                .orElseGet(() -> b.expect(ServerFrame.KindCase.RECOVERY).getRecovery());
+        Recovery recovery = recoveryOf(b, g, others);
         assertFalse(recovery.getRecovered());
         assertEquals(301, recovery.getFirstOffset());
       }
