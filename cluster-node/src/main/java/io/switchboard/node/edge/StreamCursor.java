@@ -49,6 +49,9 @@ final class StreamCursor implements LiveLane {
     void recovery(String stream, boolean recovered, long firstOffset, long head);
   }
 
+  /** No ack recorded (or none the session has not heard yet). */
+  static final long NOT_ACKED = Long.MIN_VALUE;
+
   private record Held(Publication publication, EncodedOnce shared) {}
 
   private final String stream;
@@ -68,9 +71,6 @@ final class StreamCursor implements LiveLane {
   // a WebSocket, by its socket's thread) and the one the session was last told (actor only).
   private long acked = NOT_ACKED;
   private long ackedTold = NOT_ACKED;
-
-  /** No ack recorded (or none the session has not heard yet). */
-  static final long NOT_ACKED = Long.MIN_VALUE;
 
   /**
    * A cursor that has everything up to {@code lastDelivered}. With {@code replay}, it reads the log

@@ -528,4 +528,18 @@ class StreamCursorTest {
     out.drain();
     assertFalse(c.offer(pub(9), null), "closed again");
   }
+
+  @Test
+  void acksOnlyMoveForwardAndTheSessionHearsEachHighestOnce() {
+    StreamCursor c = cursor(0, false, 10, 100);
+    assertEquals(StreamCursor.NOT_ACKED, c.ackedUntold(), "nothing acked yet");
+    assertTrue(c.acknowledge(5));
+    assertFalse(c.acknowledge(5), "the same offset again moves nothing");
+    assertFalse(c.acknowledge(3), "an older offset moves nothing");
+    assertTrue(c.acknowledge(9));
+    assertEquals(9, c.ackedUntold(), "the highest one");
+    assertEquals(StreamCursor.NOT_ACKED, c.ackedUntold(), "told already");
+    assertTrue(c.acknowledge(12));
+    assertEquals(12, c.ackedUntold());
+  }
 }
