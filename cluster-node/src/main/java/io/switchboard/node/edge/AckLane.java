@@ -37,8 +37,10 @@ final class AckLane {
   private final InterceptorChain interceptors;
   private final CursorRelay relay;
   private final NodeMetrics metrics;
-  // Set by the connection actor: non-null while the connection is live.
+  // Set by the connection actor: the session once the connection is live; open while the socket
+  // may take acks (from when the actor has handled what it held back for the session's start).
   private volatile String sessionId;
+  private volatile boolean open;
   private volatile Identity identity;
   private volatile long syncDueNanos;
 
@@ -54,16 +56,27 @@ final class AckLane {
     this.metrics = metrics;
   }
 
-  /** The connection is live for {@code sessionId}; the session hears the first ack at once. */
-  void open(String sessionId, Identity identity) {
-    this.identity = identity;
+  /**
+   * The connection is live for {@code sessionId}: the acks the actor handles are recorded for it,
+   * and the session hears the first one at once.
+   */
+  void live(String sessionId) {
     this.syncDueNanos = System.nanoTime();
     this.sessionId = sessionId;
   }
 
-  /** The connection is no longer live: every ack goes to the actor (which ignores it). */
+  /**
+   * The socket may take acks from now on: the actor is live and handled every frame it had held
+   * back while the session started.
+   */
+  void open(Identity identity) {
+    this.identity = identity;
+    this.open = true;
+  }
+
+  /** The connection is closing: every ack goes to the actor (which ignores it). */
   void close() {
-    sessionId = null;
+    open = false;
   }
 
   /** The client proved itself again (a Refresh): interceptors see the new identity. */
@@ -100,7 +113,7 @@ final class AckLane {
    */
   InboundFrames.Inbound take(InboundFrames.Decoded decoded, long nowNanos) {
     ClientFrame frame = decoded.frame();
-    if (sessionId == null || syncDue(nowNanos)) {
+    if (!open || syncDue(nowNanos)) {
       return decoded;
     }
     for (Cursor cursor : frame.getAck().getCursorsList()) {

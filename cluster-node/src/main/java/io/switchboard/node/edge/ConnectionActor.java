@@ -668,7 +668,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       return this;
     }
     phase = Phase.LIVE;
-    acks.open(sessionId, identity);
+    acks.live(sessionId);
     timers.cancel(Tick.CONNECT_TIMEOUT);
     timers.startTimerWithFixedDelay(Tick.REANNOUNCE, settings.reannounceInterval());
     SessionEntity.Attached attached = ready.attached();
@@ -702,6 +702,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     List<InboundFrames.Decoded> pending = new ArrayList<>(stash);
     stash.clear();
     pending.forEach(this::handleFrame);
+    if (phase == Phase.LIVE) {
+      acks.open(identity); // after what was held back: the socket's acks come after it
+    }
     return this;
   }
 
