@@ -44,7 +44,9 @@ final class ClientRequests {
   private final Consumer<ServerFrame> out;
   private final BackendSettings settings;
   private final ActorRef<BackendRouterActor.Command> router;
-  private final ActorRef<Backend.Refusal> refusals;
+  // Made at the first one-way message: an adapter is a child ref of the connection actor, which
+  // most connections never need.
+  private ActorRef<Backend.Refusal> refusals;
   private final Map<Long, PendingAsk> asks = new HashMap<>();
   private int pendingRequests;
   private long nextAskId;
@@ -59,7 +61,6 @@ final class ClientRequests {
     Backends backends = Backends.get(context.getSystem());
     this.settings = backends.settings();
     this.router = backends.router();
-    this.refusals = context.messageAdapter(Backend.Refusal.class, MessageRefused::new);
   }
 
   // ---- client → backend
@@ -96,6 +97,9 @@ final class ClientRequests {
 
   void message(long frameId, Message message) {
     if (validRoute(frameId, "MESSAGE", message.getPath(), false)) {
+      if (refusals == null) {
+        refusals = context.messageAdapter(Backend.Refusal.class, MessageRefused::new);
+      }
       router.tell(
           new BackendRouterActor.RouteMessage(
               frameId,

@@ -161,6 +161,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   private static final int MAX_STASHED = 64;
 
+  /** The key of the token's one timer: first TOKEN_EXPIRING, then TOKEN_EXPIRED. */
+  private static final String TOKEN_TIMER = "token";
+
   /**
    * A connection speaking over {@code transport}, for {@code identity} as proven at the upgrade
    * ({@link Identity#UNAUTHENTICATED} when its token is to come in Connect or Resume).
@@ -572,19 +575,23 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     }
   }
 
-  /** TokenExpiring ahead of the token's end, and the close (TOKEN_EXPIRED) at it. */
+  /**
+   * TokenExpiring ahead of the token's end, and the close (TOKEN_EXPIRED) at it: one timer (every
+   * socket holds it), which the warning re-arms for the close.
+   */
   private void scheduleTokenExpiry() {
-    timers.cancel(Tick.TOKEN_EXPIRING);
-    timers.cancel(Tick.TOKEN_EXPIRED);
+    timers.cancel(TOKEN_TIMER);
+    tokenTimer(Tick.TOKEN_EXPIRING);
+  }
+
+  private void tokenTimer(Tick tick) {
     Optional<Instant> closeAt = gate.closeAt(identity);
     if (closeAt.isEmpty()) {
       return;
     }
     Duration left = Duration.between(Instant.now(), closeAt.get());
-    left = left.isNegative() ? Duration.ZERO : left;
-    Duration warnIn = left.minus(gate.expiryWarning());
-    timers.startSingleTimer(Tick.TOKEN_EXPIRING, warnIn.isNegative() ? Duration.ZERO : warnIn);
-    timers.startSingleTimer(Tick.TOKEN_EXPIRED, left);
+    Duration in = tick == Tick.TOKEN_EXPIRING ? left.minus(gate.expiryWarning()) : left;
+    timers.startSingleTimer(TOKEN_TIMER, tick, in.isNegative() ? Duration.ZERO : in);
   }
 
   private void warnTokenExpiring() {
@@ -1175,6 +1182,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         if (phase != Phase.CLOSING) {
           warnTokenExpiring();
         }
+        tokenTimer(Tick.TOKEN_EXPIRED);
       }
       case TOKEN_EXPIRED -> closeWith(CloseCode.TOKEN_EXPIRED, "token expired");
       case CLOSE_GRACE_OVER -> {

@@ -23,7 +23,9 @@ final class SessionBridge {
   private final String sessionId;
   private final ActorContext<SessionEntity.Command> context;
   private final TimerScheduler<SessionEntity.Command> timers;
-  private final ActorRef<UpstreamActor.Output> outputs;
+  // Made when the first upstream starts: most sessions are not bridge sessions, and an adapter is
+  // a child ref of the entity.
+  private ActorRef<UpstreamActor.Output> outputs;
   private ActorRef<UpstreamActor.Command> upstream;
   private UpstreamStatus status;
   private int incarnation;
@@ -35,8 +37,6 @@ final class SessionBridge {
     this.sessionId = sessionId;
     this.context = context;
     this.timers = timers;
-    this.outputs =
-        context.messageAdapter(UpstreamActor.Output.class, SessionEntity.FromUpstream::new);
   }
 
   /** Starts the upstream connection if this is an active bridge session without one. */
@@ -53,6 +53,9 @@ final class SessionBridge {
                   new UpstreamActor.Lost(
                       "bridge route " + state.bridgeRoute() + " is not configured on this node")));
       return;
+    }
+    if (outputs == null) {
+      outputs = context.messageAdapter(UpstreamActor.Output.class, SessionEntity.FromUpstream::new);
     }
     UpstreamActor.Owner owner =
         new UpstreamActor.Owner(
