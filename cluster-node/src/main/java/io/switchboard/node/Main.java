@@ -36,7 +36,10 @@ public final class Main {
 
   /** Runs a node until it is stopped (SIGTERM leaves the cluster gracefully). */
   public static void main(String[] args) {
-    ActorSystem<Void> system = start(ConfigFactory.load());
+    Config config = ConfigFactory.load();
+    ActorSystem<Void> system = start(config);
+    // One per process (tests start several nodes in one JVM, without it).
+    HeapTrim.start(config.getDuration("switchboard.node.heap-trim-interval"));
     system.getWhenTerminated().toCompletableFuture().join();
     System.exit(0);
   }

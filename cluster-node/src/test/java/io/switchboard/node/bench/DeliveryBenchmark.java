@@ -34,7 +34,9 @@ import java.util.stream.Collectors;
  *
  * <ul>
  *   <li>memory per idle connection: node RSS before and after opening K connected, unjoined
- *       sessions that answer pings, and the node's heap after a full GC before and after;
+ *       sessions that answer pings, and the node's heap after a full GC before and after — with W
+ *       idle connections already open before the first reading, so that what opening connections
+ *       costs once (the JIT's code for that path) is not counted per connection;
  *   <li>for N subscribers of one group and fixed publish rates R (deliveries/s = R × N) up to
  *       saturation: offered and delivered deliveries/s, publish→delivery latency p50/p99/max, the
  *       node's CPU time per delivery, and the CPU of the node, of this load generator and of
@@ -227,6 +229,9 @@ public final class DeliveryBenchmark {
             + options.durationSeconds
             + " s measured, idle connections "
             + options.idle
+            + " (after "
+            + options.idleWarm
+            + " already open)"
             + ", acks every "
             + options.ackEvery
             + " deliveries or "
@@ -299,7 +304,17 @@ public final class DeliveryBenchmark {
   /** RSS and heap of the node before and after K idle connected sessions. */
   private void idleMemory(int k) throws Exception {
     out.printf(
-        Locale.ROOT, "idle connections: %d (connected sessions, not joined, answering pings)%n", k);
+        Locale.ROOT,
+        "idle connections: %d (connected sessions, not joined, answering pings), after %d opened"
+            + " first%n",
+        k,
+        options.idleWarm);
+    // Open before the first reading and through the measurement: the node has compiled the path
+    // that opens connections, as a node in service has.
+    List<BenchSocket> warm =
+        options.idleWarm > 0
+            ? openSockets(options.idleWarm, BenchSocket.Role.IDLE, null)
+            : List.of();
     // Both RSS readings are of a settled node (no forced GC before either): the JVM returns heap it
     // no longer needs once it had a quiet while (see .mvn/jvm.config), as a node in service does.
     Pause.millis(options.settleSeconds * 1000L);
@@ -351,9 +366,10 @@ public final class DeliveryBenchmark {
     memoryReport.add(
         String.format(
             Locale.ROOT,
-            "idle connections: %d opened in %.1f s; node threads %d -> %d",
+            "idle connections: %d opened in %.1f s (after %d opened first); node threads %d -> %d",
             k,
             openSeconds,
+            options.idleWarm,
             threads0,
             threads1));
     memoryReport.add(
@@ -415,6 +431,7 @@ public final class DeliveryBenchmark {
                         e.getKey())));
     memoryReport.forEach(out::println);
     closeAll(idle, null);
+    closeAll(warm, null);
     awaitNodeQuiet();
   }
 
@@ -1095,6 +1112,9 @@ public final class DeliveryBenchmark {
           --jit-wait S              then up to S more seconds until the node's JIT compiler
                                     threads are quiet (< 0.02 cores); 0 to skip [90]
           --idle K                  idle connections for the memory figure, 0 to skip [5000]
+          --idle-warm W             idle connections opened before the first reading and kept
+                                    open, so that the JIT's one-off code for opening
+                                    connections is not counted per connection; 0: none [1000]
           --settle S                seconds the node sits quiet before each idle RSS reading
                                     (before and with the connections) [45]
           --histogram-lines L       classes listed with their heap growth per idle connection [15]
@@ -1138,6 +1158,7 @@ public final class DeliveryBenchmark {
     int jitWaitSeconds = 90;
     boolean baseline;
     int idle = 5000;
+    int idleWarm = 1000;
     String journal = "";
     String snapshotPlugin = "";
     int payloadBytes = 64;
@@ -1243,6 +1264,7 @@ public final class DeliveryBenchmark {
         case "--duration" -> durationSeconds = Integer.parseInt(v);
         case "--warmup" -> warmupSeconds = Integer.parseInt(v);
         case "--idle" -> idle = Integer.parseInt(v);
+        case "--idle-warm" -> idleWarm = Integer.parseInt(v);
         case "--settle" -> settleSeconds = Integer.parseInt(v);
         case "--jit-wait" -> jitWaitSeconds = Integer.parseInt(v);
         case "--journal" -> journal = v;

@@ -55,7 +55,8 @@ final class NodeProcess implements AutoCloseable {
     }
   }
 
-  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+  private static final Pattern HISTOGRAM_TOTAL =
+      Pattern.compile("^Total\\s+\\d+\\s+(\\d+)", Pattern.MULTILINE);
   private static final Pattern HISTOGRAM_LINE =
       Pattern.compile("(?m)^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
 
@@ -199,12 +200,15 @@ final class NodeProcess implements AutoCloseable {
     return Proc.threads(process.pid());
   }
 
-  /** Runs a full GC in the node and returns the heap in use after it, in bytes (-1: unknown). */
+  /**
+   * Runs a full GC in the node and returns the bytes of the objects live after it (-1: unknown):
+   * the class histogram's total, which, unlike the heap's "used" read after it, counts nothing the
+   * node allocated since. (A class histogram collects fully; GC.run would be a concurrent cycle
+   * under the node's -XX:+ExplicitGCInvokesConcurrent, .mvn/jvm.config.)
+   */
   long heapUsedAfterGc() {
-    jcmd("GC.run");
-    String info = jcmd("GC.heap_info");
-    Matcher m = HEAP_USED.matcher(info);
-    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+    Matcher m = HISTOGRAM_TOTAL.matcher(jcmd("GC.class_histogram"));
+    return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
   /** Live objects per class after a full GC: class name -> {instances, bytes}. */

@@ -1,0 +1,195 @@
+package io.switchboard.node;
+
+import com.sun.management.GarbageCollectorMXBean;
+import com.sun.management.GcInfo;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives back the heap a burst left committed, once the process is quiet again.
+ *
+ * <p>G1 returns committed heap to the operating system only when a concurrent cycle ends (Remark)
+ * or after a full GC, and its periodic collection ({@code -XX:G1PeriodicGCInterval}) starts a cycle
+ * only after an interval without any collection. A node holding thousands of idle connections
+ * answers their heartbeats, allocates, and runs a young collection every few seconds: the periodic
+ * collection never comes, and whatever a reconnect storm made the heap grow to stays committed.
+ *
+ * <p>So every interval this reads the heap, and when the process collected at most once per {@link
+ * #QUIET_SECONDS_PER_COLLECTION} seconds (it is not busy) it asks for a concurrent cycle if
+ *
+ * <ul>
+ *   <li>the committed heap grew by at least {@link #MIN_RETURN_BYTES} and an eighth since the last
+ *       cycle it asked for (or this is the first quiet interval): only marking tells how much of
+ *       the heap in use is garbage that a burst left in old regions; or
+ *   <li>with at most {@code MaxHeapFreeRatio} of the heap free, a cycle would give back at least
+ *       {@link #MIN_RETURN_BYTES} and an eighth of the heap in use after the last collection (after
+ *       a first cycle, once the mixed collections have freed what it found).
+ * </ul>
+ *
+ * <p>The cycle is {@code System.gc()} under {@code -XX:+ExplicitGCInvokesConcurrent}: it marks
+ * alongside the application, never a full, stop-the-world collection. Without that flag, or without
+ * G1, this does nothing.
+ */
+final class HeapTrim {
+  private static final Logger log = LoggerFactory.getLogger(HeapTrim.class);
+
+  /** A process that collected more often than once in this many seconds is busy. */
+  static final int QUIET_SECONDS_PER_COLLECTION = 5;
+
+  /** A cycle is not asked for to give back less than this. */
+  static final long MIN_RETURN_BYTES = 16L << 20;
+
+  /**
+   * The heap as the last collection left it: {@code committed} bytes, of which {@code inUse} in use
+   * after it, and the number of collections so far.
+   */
+  record Reading(long committed, long inUse, long collections) {}
+
+  private final Duration interval;
+  private final double maxFreeShare;
+  private final Set<String> heapPools;
+  private Reading last;
+  private long committedAfterCycle;
+
+  private HeapTrim(Duration interval, double maxFreeShare) {
+    this.interval = interval;
+    this.maxFreeShare = maxFreeShare;
+    this.heapPools =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .map(MemoryPoolMXBean::getName)
+            .collect(Collectors.toUnmodifiableSet());
+  }
+
+  /**
+   * Starts checking every {@code interval} on a daemon thread of its own (the cycle it asks for
+   * returns only when the marking is done), if this JVM can trim without a full collection; a zero
+   * interval turns it off.
+   */
+  static void start(Duration interval) {
+    if (interval.isZero() || interval.isNegative()) {
+      return;
+    }
+    Optional<String> unable = unableReason();
+    if (unable.isPresent()) {
+      log.info("Heap trim off: {}", unable.get());
+      return;
+    }
+    HotSpotDiagnosticMXBean hotspot =
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    double maxFree = Integer.parseInt(hotspot.getVMOption("MaxHeapFreeRatio").getValue()) / 100.0;
+    HeapTrim trim = new HeapTrim(interval, maxFree);
+    ScheduledExecutorService thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "switchboard-heap-trim");
+              t.setDaemon(true);
+              return t;
+            });
+    thread.scheduleWithFixedDelay(
+        trim::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Why this JVM cannot trim its heap without a full collection, if it cannot. */
+  static Optional<String> unableReason() {
+    boolean g1 =
+        ManagementFactory.getGarbageCollectorMXBeans().stream()
+            .anyMatch(gc -> gc.getName().startsWith("G1 "));
+    if (!g1) {
+      return Optional.of("the JVM does not use G1");
+    }
+    HotSpotDiagnosticMXBean hotspot =
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    if (!Boolean.parseBoolean(hotspot.getVMOption("ExplicitGCInvokesConcurrent").getValue())) {
+      return Optional.of("needs -XX:+ExplicitGCInvokesConcurrent (else it would be a full GC)");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether a concurrent cycle is worth asking for: quiet since {@code before} (one collection per
+   * {@link #QUIET_SECONDS_PER_COLLECTION} seconds of {@code interval} at most), and either grown
+   * since the last cycle left {@code committedAfterCycle} committed (0: none yet), or, with at most
+   * {@code maxFreeShare} of the heap left free after a cycle, much to give back (see the class).
+   */
+  static boolean worthACycle(
+      Reading before,
+      Reading now,
+      long committedAfterCycle,
+      Duration interval,
+      double maxFreeShare) {
+    if (before == null) {
+      return false;
+    }
+    long collections = now.collections() - before.collections();
+    if (collections * QUIET_SECONDS_PER_COLLECTION > interval.toSeconds()) {
+      return false;
+    }
+    long grown = now.committed() - committedAfterCycle;
+    if (grown >= MIN_RETURN_BYTES && grown >= committedAfterCycle / 8) {
+      return true;
+    }
+    if (now.inUse() <= 0) {
+      return false;
+    }
+    long kept = (long) (now.inUse() / (1 - maxFreeShare));
+    long returned = now.committed() - kept;
+    return returned >= MIN_RETURN_BYTES && returned >= now.inUse() / 8;
+  }
+
+  private void check() {
+    try {
+      Reading now = read();
+      if (worthACycle(last, now, committedAfterCycle, interval, maxFreeShare)) {
+        log.info(
+            "Heap trim: {} MB committed, {} MB in use after the last collection; asking for a"
+                + " concurrent cycle",
+            now.committed() >> 20,
+            now.inUse() >> 20);
+        System.gc();
+        now = read();
+        committedAfterCycle = now.committed();
+        log.info("Heap trim: {} MB committed after the cycle", now.committed() >> 20);
+      }
+      last = now;
+    } catch (RuntimeException e) {
+      log.warn("Heap trim check failed", e);
+    }
+  }
+
+  private Reading read() {
+    long committed = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+    long collections = 0;
+    GcInfo latest = null;
+    for (java.lang.management.GarbageCollectorMXBean bean :
+        ManagementFactory.getGarbageCollectorMXBeans()) {
+      collections += Math.max(0, bean.getCollectionCount());
+      if (bean instanceof GarbageCollectorMXBean hotspotBean) {
+        GcInfo info = hotspotBean.getLastGcInfo();
+        if (info != null && (latest == null || info.getEndTime() > latest.getEndTime())) {
+          latest = info;
+        }
+      }
+    }
+    long inUse = -1;
+    if (latest != null) {
+      inUse =
+          latest.getMemoryUsageAfterGc().entrySet().stream()
+              .filter(e -> heapPools.contains(e.getKey()))
+              .mapToLong(e -> e.getValue().getUsed())
+              .sum();
+    }
+    return new Reading(committed, inUse, collections);
+  }
+}
