@@ -32,10 +32,12 @@ import org.slf4j.LoggerFactory;
  *   <li>the committed heap grew by at least {@link #MIN_RETURN_BYTES} and an eighth since the last
  *       cycle it asked for (or this is the first quiet interval): only marking tells how much of
  *       the heap in use is garbage that a burst left in old regions; or
- *   <li>with at most {@code MaxHeapFreeRatio} of the heap free, a cycle would give back at least
- *       {@link #MIN_RETURN_BYTES} and an eighth of the heap in use after the last collection (after
- *       a first cycle, once the mixed collections have freed what it found).
+ *   <li>once after such a cycle, when the mixed collections that follow it have freed what it
+ *       found: with at most {@code MaxHeapFreeRatio} of the heap free, a cycle would give back at
+ *       least {@link #MIN_RETURN_BYTES} and an eighth of the heap in use after the last collection.
  * </ul>
+ *
+ * <p>So a burst costs at most two cycles, and a heap that stays as it is costs none.
  *
  * <p>The cycle is {@code System.gc()} under {@code -XX:+ExplicitGCInvokesConcurrent}: it marks
  * alongside the application, never a full, stop-the-world collection. Without that flag, or without
@@ -59,8 +61,20 @@ final class HeapTrim {
   private final Duration interval;
   private final double maxFreeShare;
   private final Set<String> heapPools;
+
+  /** What a check decides. */
+  enum Decision {
+    /** No cycle. */
+    NONE,
+    /** A cycle: the heap grew since the last one. */
+    GROWN,
+    /** The one cycle after a {@link #GROWN} one, to give back what its mixed collections freed. */
+    FOLLOW_UP
+  }
+
   private Reading last;
   private long committedAfterCycle;
+  private boolean followUpDue;
 
   private HeapTrim(Duration interval, double maxFreeShare) {
     this.interval = interval;
@@ -120,47 +134,55 @@ final class HeapTrim {
   /**
    * Whether a concurrent cycle is worth asking for: quiet since {@code before} (one collection per
    * {@link #QUIET_SECONDS_PER_COLLECTION} seconds of {@code interval} at most), and either grown
-   * since the last cycle left {@code committedAfterCycle} committed (0: none yet), or, with at most
-   * {@code maxFreeShare} of the heap left free after a cycle, much to give back (see the class).
+   * since the last cycle left {@code committedAfterCycle} committed (0: none yet), or, when {@code
+   * followUpDue}, with at most {@code maxFreeShare} of the heap left free after a cycle, much to
+   * give back (see the class).
    */
-  static boolean worthACycle(
+  static Decision decide(
       Reading before,
       Reading now,
       long committedAfterCycle,
+      boolean followUpDue,
       Duration interval,
       double maxFreeShare) {
     if (before == null) {
-      return false;
+      return Decision.NONE;
     }
     long collections = now.collections() - before.collections();
     if (collections * QUIET_SECONDS_PER_COLLECTION > interval.toSeconds()) {
-      return false;
+      return Decision.NONE;
     }
     long grown = now.committed() - committedAfterCycle;
     if (grown >= MIN_RETURN_BYTES && grown >= committedAfterCycle / 8) {
-      return true;
+      return Decision.GROWN;
     }
-    if (now.inUse() <= 0) {
-      return false;
+    if (!followUpDue || now.inUse() <= 0) {
+      return Decision.NONE;
     }
     long kept = (long) (now.inUse() / (1 - maxFreeShare));
     long returned = now.committed() - kept;
-    return returned >= MIN_RETURN_BYTES && returned >= now.inUse() / 8;
+    return returned >= MIN_RETURN_BYTES && returned >= now.inUse() / 8
+        ? Decision.FOLLOW_UP
+        : Decision.NONE;
   }
 
   private void check() {
     try {
       Reading now = read();
-      if (worthACycle(last, now, committedAfterCycle, interval, maxFreeShare)) {
-        log.info(
-            "Heap trim: {} MB committed, {} MB in use after the last collection; asking for a"
-                + " concurrent cycle",
-            now.committed() >> 20,
-            now.inUse() >> 20);
+      Decision decision =
+          decide(last, now, committedAfterCycle, followUpDue, interval, maxFreeShare);
+      if (decision != Decision.NONE) {
+        followUpDue = decision == Decision.GROWN;
+        long before = now.committed();
         System.gc();
         now = read();
         committedAfterCycle = now.committed();
-        log.info("Heap trim: {} MB committed after the cycle", now.committed() >> 20);
+        log.info(
+            "Heap trim: a concurrent cycle took the committed heap from {} to {} MB ({} MB in use"
+                + " after the last collection)",
+            before >> 20,
+            now.committed() >> 20,
+            now.inUse() >> 20);
       }
       last = now;
     } catch (RuntimeException e) {
