@@ -7,12 +7,16 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,12 +36,18 @@ import org.slf4j.LoggerFactory;
  *   <li>the committed heap grew by at least {@link #MIN_RETURN_BYTES} and an eighth since the last
  *       cycle it asked for (or this is the first quiet interval): only marking tells how much of
  *       the heap in use is garbage that a burst left in old regions; or
- *   <li>once after such a cycle, when the mixed collections that follow it have freed what it
- *       found: with at most {@code MaxHeapFreeRatio} of the heap free, a cycle would give back at
- *       least {@link #MIN_RETURN_BYTES} and an eighth of the heap in use after the last collection.
+ *   <li>once after such a cycle: when the mixed collections that follow it have freed what it
+ *       found, so that with at most {@code MaxHeapFreeRatio} of the heap free a cycle would give
+ *       back at least {@link #MIN_RETURN_BYTES} and an eighth of the heap in use after the last
+ *       collection; or at the next check if no collection followed it at all (nothing will change
+ *       by waiting, and a cycle G1 had started on its own, which ours then joined, counts as live
+ *       what was live when it started).
  * </ul>
  *
- * <p>So a burst costs at most two cycles, and a heap that stays as it is costs none.
+ * <p>So a burst costs at most two cycles, and a heap that stays as it is costs none. After each
+ * cycle the C library's heap is trimmed too, where the JVM can ({@code System.trim_native_heap},
+ * Java 17.0.9 and later): what the JIT compiler and other native code freed after a burst goes back
+ * to the system instead of staying with the process.
  *
  * <p>The cycle is {@code System.gc()} under {@code -XX:+ExplicitGCInvokesConcurrent}: it marks
  * alongside the application, never a full, stop-the-world collection. Without that flag, or without
@@ -72,9 +82,19 @@ final class HeapTrim {
     FOLLOW_UP
   }
 
+  private static final String TRIM_NATIVE = "systemTrimNativeHeap";
+
+  /**
+   * What the last cycle asked for left: {@code committed} bytes, the {@code collections} count, and
+   * whether a follow-up is due.
+   */
+  record AfterCycle(long committed, long collections, boolean followUpDue) {
+    /** Before any cycle. */
+    static final AfterCycle NONE = new AfterCycle(0, 0, false);
+  }
+
   private Reading last;
-  private long committedAfterCycle;
-  private boolean followUpDue;
+  private AfterCycle afterCycle = AfterCycle.NONE;
 
   private HeapTrim(Duration interval, double maxFreeShare) {
     this.interval = interval;
@@ -134,17 +154,11 @@ final class HeapTrim {
   /**
    * Whether a concurrent cycle is worth asking for: quiet since {@code before} (one collection per
    * {@link #QUIET_SECONDS_PER_COLLECTION} seconds of {@code interval} at most), and either grown
-   * since the last cycle left {@code committedAfterCycle} committed (0: none yet), or, when {@code
-   * followUpDue}, with at most {@code maxFreeShare} of the heap left free after a cycle, much to
-   * give back (see the class).
+   * since the last cycle, or due for that cycle's follow-up (see the class), with at most {@code
+   * maxFreeShare} of the heap free after a cycle.
    */
   static Decision decide(
-      Reading before,
-      Reading now,
-      long committedAfterCycle,
-      boolean followUpDue,
-      Duration interval,
-      double maxFreeShare) {
+      Reading before, Reading now, AfterCycle cycle, Duration interval, double maxFreeShare) {
     if (before == null) {
       return Decision.NONE;
     }
@@ -152,16 +166,19 @@ final class HeapTrim {
     if (collections * QUIET_SECONDS_PER_COLLECTION > interval.toSeconds()) {
       return Decision.NONE;
     }
-    long grown = now.committed() - committedAfterCycle;
-    if (grown >= MIN_RETURN_BYTES && grown >= committedAfterCycle / 8) {
+    long grown = now.committed() - cycle.committed();
+    if (grown >= MIN_RETURN_BYTES && grown >= cycle.committed() / 8) {
       return Decision.GROWN;
     }
-    if (!followUpDue || now.inUse() <= 0) {
+    if (!cycle.followUpDue()) {
       return Decision.NONE;
+    }
+    if (now.collections() == cycle.collections()) {
+      return Decision.FOLLOW_UP;
     }
     long kept = (long) (now.inUse() / (1 - maxFreeShare));
     long returned = now.committed() - kept;
-    return returned >= MIN_RETURN_BYTES && returned >= now.inUse() / 8
+    return now.inUse() > 0 && returned >= MIN_RETURN_BYTES && returned >= now.inUse() / 8
         ? Decision.FOLLOW_UP
         : Decision.NONE;
   }
@@ -169,24 +186,41 @@ final class HeapTrim {
   private void check() {
     try {
       Reading now = read();
-      Decision decision =
-          decide(last, now, committedAfterCycle, followUpDue, interval, maxFreeShare);
+      Decision decision = decide(last, now, afterCycle, interval, maxFreeShare);
       if (decision != Decision.NONE) {
-        followUpDue = decision == Decision.GROWN;
         long before = now.committed();
         System.gc();
         now = read();
-        committedAfterCycle = now.committed();
+        afterCycle = new AfterCycle(now.committed(), now.collections(), decision == Decision.GROWN);
         log.info(
             "Heap trim: a concurrent cycle took the committed heap from {} to {} MB ({} MB in use"
-                + " after the last collection)",
+                + " after the last collection){}",
             before >> 20,
             now.committed() >> 20,
-            now.inUse() >> 20);
+            now.inUse() >> 20,
+            trimNativeHeap().map(answer -> "; " + answer.strip()).orElse(""));
       }
       last = now;
     } catch (RuntimeException e) {
       log.warn("Heap trim check failed", e);
+    }
+  }
+
+  /** Trims the C library's heap, if this JVM has the diagnostic command; its answer. */
+  static Optional<String> trimNativeHeap() {
+    try {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      ObjectName commands = new ObjectName("com.sun.management:type=DiagnosticCommand");
+      boolean present =
+          Arrays.stream(server.getMBeanInfo(commands).getOperations())
+              .anyMatch(op -> op.getName().equals(TRIM_NATIVE));
+      if (!present) {
+        return Optional.empty();
+      }
+      return Optional.of(String.valueOf(server.invoke(commands, TRIM_NATIVE, null, null)));
+    } catch (JMException e) {
+      log.debug("Native heap trim unavailable", e);
+      return Optional.empty();
     }
   }
 

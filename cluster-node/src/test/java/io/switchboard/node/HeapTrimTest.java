@@ -3,15 +3,20 @@ package io.switchboard.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.node.HeapTrim.AfterCycle;
 import io.switchboard.node.HeapTrim.Decision;
 import io.switchboard.node.HeapTrim.Reading;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 class HeapTrimTest {
@@ -24,7 +29,9 @@ class HeapTrimTest {
   }
 
   private static Decision decide(Reading before, Reading now, long cycledMb, boolean followUp) {
-    return HeapTrim.decide(before, now, cycledMb * MB, followUp, INTERVAL, MAX_FREE);
+    // The last cycle was followed by collections (the count here is below every reading's).
+    AfterCycle cycle = new AfterCycle(cycledMb * MB, 1, followUp);
+    return HeapTrim.decide(before, now, cycle, INTERVAL, MAX_FREE);
   }
 
   @Test
@@ -61,10 +68,20 @@ class HeapTrimTest {
     // The JVM's own MaxHeapFreeRatio (70 %): 95 MB in use may keep 316 MB.
     assertEquals(
         Decision.NONE,
-        HeapTrim.decide(reading(300, 95, 0), reading(300, 95, 0), 300 * MB, true, INTERVAL, 0.70));
+        HeapTrim.decide(
+            reading(300, 95, 5),
+            reading(300, 95, 5),
+            new AfterCycle(300 * MB, 1, true),
+            INTERVAL,
+            0.70));
     assertEquals(
         Decision.FOLLOW_UP,
-        HeapTrim.decide(reading(340, 95, 0), reading(340, 95, 0), 340 * MB, true, INTERVAL, 0.70));
+        HeapTrim.decide(
+            reading(340, 95, 5),
+            reading(340, 95, 5),
+            new AfterCycle(340 * MB, 1, true),
+            INTERVAL,
+            0.70));
   }
 
   @Test
@@ -75,6 +92,35 @@ class HeapTrimTest {
     assertEquals(Decision.NONE, decide(before, reading(68, 46, 10), 68, false));
     assertEquals(Decision.NONE, decide(null, reading(68, 46, 10), 0, true));
     assertEquals(Decision.NONE, decide(before, new Reading(300 * MB, -1, 10), 300, true));
+  }
+
+  @Test
+  void theFollowUpComesAtOnceWhenNoCollectionFollowedTheCycle() {
+    // A burst's garbage that a cycle of G1's own counted live: no collection since ours, nothing
+    // would change by waiting.
+    AfterCycle cycle = new AfterCycle(368 * MB, 12, true);
+    Reading quiet = reading(368, 330, 12);
+    assertEquals(Decision.FOLLOW_UP, HeapTrim.decide(quiet, quiet, cycle, INTERVAL, MAX_FREE));
+    // Once collections followed it, only when much would come back.
+    assertEquals(
+        Decision.NONE, HeapTrim.decide(quiet, reading(368, 330, 13), cycle, INTERVAL, MAX_FREE));
+    // Never twice.
+    assertEquals(
+        Decision.NONE,
+        HeapTrim.decide(quiet, quiet, new AfterCycle(368 * MB, 12, false), INTERVAL, MAX_FREE));
+  }
+
+  /** Where the JVM has the diagnostic command (Java 17.0.9 and later), the C heap is trimmed. */
+  @Test
+  void theNativeHeapIsTrimmedWhereTheJvmCan() throws Exception {
+    ObjectName commands = new ObjectName("com.sun.management:type=DiagnosticCommand");
+    boolean jvmCan =
+        Arrays.stream(
+                ManagementFactory.getPlatformMBeanServer().getMBeanInfo(commands).getOperations())
+            .anyMatch(op -> op.getName().equals("systemTrimNativeHeap"));
+    Optional<String> answer = HeapTrim.trimNativeHeap();
+    assertEquals(jvmCan, answer.isPresent(), answer.toString());
+    answer.ifPresent(a -> assertTrue(a.startsWith("Trim native heap"), a));
   }
 
   /**
