@@ -101,6 +101,10 @@ public final class RedisClients implements Extension {
       else log.info("Connected to {} (key prefix [{}])", settings.address(), settings.keyPrefix());
       if (terminated) created.shutdown(0, 2, TimeUnit.SECONDS);
       else client.complete(created);
+    } catch (LinkageError e) {
+      // A class missing from the classpath does not heal by retrying: fail every caller with it.
+      log.error("Cannot create a Redis client for {}: {}", settings.address(), e.toString(), e);
+      client.completeExceptionally(e);
     } catch (RuntimeException e) {
       Duration pause = settings.reconnectMaxDelay();
       if (n == 1) {
