@@ -62,15 +62,14 @@ final class HeapTrim {
   /** A cycle is not asked for to give back less than this. */
   static final long MIN_RETURN_BYTES = 16L << 20;
 
+  /** The diagnostic command System.trim_native_heap (Java 17.0.9 and later). */
+  private static final String TRIM_NATIVE = "systemTrimNativeHeap";
+
   /**
    * The heap as the last collection left it: {@code committed} bytes, of which {@code inUse} in use
    * after it, and the number of collections so far.
    */
   record Reading(long committed, long inUse, long collections) {}
-
-  private final Duration interval;
-  private final double maxFreeShare;
-  private final Set<String> heapPools;
 
   /** What a check decides. */
   enum Decision {
@@ -82,8 +81,6 @@ final class HeapTrim {
     FOLLOW_UP
   }
 
-  private static final String TRIM_NATIVE = "systemTrimNativeHeap";
-
   /**
    * What the last cycle asked for left: {@code committed} bytes, the {@code collections} count, and
    * whether a follow-up is due.
@@ -93,6 +90,9 @@ final class HeapTrim {
     static final AfterCycle NONE = new AfterCycle(0, 0, false);
   }
 
+  private final Duration interval;
+  private final double maxFreeShare;
+  private final Set<String> heapPools;
   private Reading last;
   private AfterCycle afterCycle = AfterCycle.NONE;
 
