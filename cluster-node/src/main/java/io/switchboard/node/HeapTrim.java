@@ -120,10 +120,7 @@ final class HeapTrim {
       log.info("Heap trim off: {}", unable.get());
       return;
     }
-    HotSpotDiagnosticMXBean hotspot =
-        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-    double maxFree = Integer.parseInt(hotspot.getVMOption("MaxHeapFreeRatio").getValue()) / 100.0;
-    HeapTrim trim = new HeapTrim(interval, maxFree);
+    HeapTrim trim = forThisJvm(interval);
     ScheduledExecutorService thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -133,6 +130,14 @@ final class HeapTrim {
             });
     thread.scheduleWithFixedDelay(
         trim::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A trim of this JVM's heap checked every {@code interval} (by its caller). */
+  static HeapTrim forThisJvm(Duration interval) {
+    HotSpotDiagnosticMXBean hotspot =
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    double maxFree = Integer.parseInt(hotspot.getVMOption("MaxHeapFreeRatio").getValue()) / 100.0;
+    return new HeapTrim(interval, maxFree);
   }
 
   /** Why this JVM cannot trim its heap without a full collection, if it cannot. */
@@ -183,10 +188,15 @@ final class HeapTrim {
         : Decision.NONE;
   }
 
-  private void check() {
+  /**
+   * One check: reads the heap and, if {@link #decide} says so, asks for a cycle and returns when it
+   * is done. Returns what it decided.
+   */
+  Decision check() {
+    Decision decision = Decision.NONE;
     try {
       Reading now = read();
-      Decision decision = decide(last, now, afterCycle, interval, maxFreeShare);
+      decision = decide(last, now, afterCycle, interval, maxFreeShare);
       if (decision != Decision.NONE) {
         long before = now.committed();
         System.gc();
@@ -204,6 +214,7 @@ final class HeapTrim {
     } catch (RuntimeException e) {
       log.warn("Heap trim check failed", e);
     }
+    return decision;
   }
 
   /** Trims the C library's heap, if this JVM has the diagnostic command; its answer. */
