@@ -324,8 +324,9 @@ public final class DeliveryBenchmark {
     if (nmt) {
       node.jcmd("VM.native_memory", "baseline");
     }
-    long heap0 = node.heapUsedAfterGc();
-    Map<String, long[]> histogram0 = node.classHistogram();
+    NodeProcess.Histogram live0 = node.classHistogram();
+    long heap0 = live0.liveBytes();
+    Map<String, long[]> histogram0 = live0.byClass();
     long redisRss0 = redisRss();
     int threads0 = node.threads();
     double baseCores = nodeCores(Duration.ofSeconds(10));
@@ -357,8 +358,9 @@ public final class DeliveryBenchmark {
     // A full heartbeat cycle (10 s by default) once the connection storm has settled.
     double idleCores = nodeCores(Duration.ofSeconds(10));
     int threads1 = node.threads();
-    long heap1 = node.heapUsedAfterGc();
-    Map<String, long[]> histogram1 = node.classHistogram();
+    NodeProcess.Histogram live1 = node.classHistogram();
+    long heap1 = live1.liveBytes();
+    Map<String, long[]> histogram1 = live1.byClass();
     long rssAfterGc = node.rssBytes();
     double rssKb = (rss1 - rss0) / 1024.0 / k;
     double heapKb = heap0 > 0 && heap1 > 0 ? (heap1 - heap0) / 1024.0 / k : Double.NaN;

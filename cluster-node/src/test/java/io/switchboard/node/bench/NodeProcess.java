@@ -201,25 +201,24 @@ final class NodeProcess implements AutoCloseable {
   }
 
   /**
-   * Runs a full GC in the node and returns the bytes of the objects live after it (-1: unknown):
-   * the class histogram's total, which, unlike the heap's "used" read after it, counts nothing the
-   * node allocated since. (A class histogram collects fully; GC.run would be a concurrent cycle
-   * under the node's -XX:+ExplicitGCInvokesConcurrent, .mvn/jvm.config.)
+   * Live objects after a full GC: bytes of them all ({@code liveBytes}, -1 if unknown) and per
+   * class name {instances, bytes}. The histogram's total, unlike the heap's "used" read after a GC,
+   * counts nothing the node allocated since; and a class histogram collects fully, where GC.run
+   * would be a concurrent cycle under the node's -XX:+ExplicitGCInvokesConcurrent
+   * (.mvn/jvm.config).
    */
-  long heapUsedAfterGc() {
-    Matcher m = HISTOGRAM_TOTAL.matcher(jcmd("GC.class_histogram"));
-    return m.find() ? Long.parseLong(m.group(1)) : -1;
-  }
+  record Histogram(long liveBytes, java.util.Map<String, long[]> byClass) {}
 
-  /** Live objects per class after a full GC: class name -> {instances, bytes}. */
-  java.util.Map<String, long[]> classHistogram() {
-    java.util.Map<String, long[]> histogram = new java.util.HashMap<>();
-    Matcher m = HISTOGRAM_LINE.matcher(jcmd("GC.class_histogram"));
+  /** Runs a full GC in the node and reads its class histogram. */
+  Histogram classHistogram() {
+    String out = jcmd("GC.class_histogram");
+    java.util.Map<String, long[]> byClass = new java.util.HashMap<>();
+    Matcher m = HISTOGRAM_LINE.matcher(out);
     while (m.find()) {
-      histogram.put(
-          m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+      byClass.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
     }
-    return histogram;
+    Matcher total = HISTOGRAM_TOTAL.matcher(out);
+    return new Histogram(total.find() ? Long.parseLong(total.group(1)) : -1, byClass);
   }
 
   /** Runs a jcmd command against the node and returns its output. */
