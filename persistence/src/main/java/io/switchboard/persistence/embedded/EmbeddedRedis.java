@@ -30,8 +30,9 @@ import redis.embedded.core.ExecutableProvider;
  * every acknowledged write. The binary is {@code redis-server} from the PATH if there is one, else
  * the Redis 6.2 binary bundled in {@code com.github.codemonstur:embedded-redis}. It binds to the
  * loopback address only and uses a free port unless given one, and never port 6379 unless asked for
- * it. The process is stopped cleanly when the JVM exits. Thread-safe; the lifecycle methods block
- * until the server is up or gone.
+ * it. The process is stopped cleanly when the JVM exits; a server this JVM could not stop (it was
+ * killed) is shut down and replaced by the next start on the same port and data directory.
+ * Thread-safe; the lifecycle methods block until the server is up or gone.
  */
 public final class EmbeddedRedis implements AutoCloseable {
 
@@ -111,6 +112,7 @@ public final class EmbeddedRedis implements AutoCloseable {
     if (isRunning()) return this;
     try {
       Files.createDirectories(dataDirectory);
+      replaceServerLeftRunning();
       ProcessBuilder pb =
           new ProcessBuilder(command())
               .directory(dataDirectory.toFile())
@@ -141,21 +143,11 @@ public final class EmbeddedRedis implements AutoCloseable {
    */
   public synchronized void stop() {
     if (!isRunning()) return;
-    boolean refused = false;
-    try (Socket socket = connect()) {
-      OutputStream out = socket.getOutputStream();
-      out.write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      // Redis closes the connection as it exits; a reply only comes when shutdown failed.
-      String reply = new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine();
-      if (reply != null) {
-        log.warn("Embedded Redis on {} refused SHUTDOWN ({}), terminating it", url(), reply);
-        refused = true;
-      }
-    } catch (IOException e) {
-      log.debug("SHUTDOWN of embedded Redis on {} ended with {}", url(), e.toString());
-    }
-    if (refused || !waitForExit(process, Duration.ofSeconds(10))) terminate(process);
+    Optional<String> refusal = shutdown();
+    refusal.ifPresent(
+        reply ->
+            log.warn("Embedded Redis on {} refused SHUTDOWN ({}), terminating it", url(), reply));
+    if (refusal.isPresent() || !waitForExit(process, Duration.ofSeconds(10))) terminate(process);
     forget();
     log.info("Embedded Redis on {} stopped", url());
   }
@@ -270,6 +262,74 @@ public final class EmbeddedRedis implements AutoCloseable {
     }
   }
 
+  /**
+   * A server already on this port with this data directory was started by an earlier process whose
+   * JVM died without its shutdown hook (SIGKILL, a crash): the server outlives it, and ours would
+   * fail to bind. It holds this instance's data, so it is shut down (SHUTDOWN keeps the append-only
+   * file) and ours starts in its place. A server of another directory is left alone (ours then
+   * fails to start, saying why).
+   */
+  private void replaceServerLeftRunning() throws IOException {
+    Optional<String> dir = configDir();
+    if (dir.isEmpty() || !dir.get().equals(dataDirectory.toRealPath().toString())) return;
+    Optional<ProcessHandle> server = serverPid().flatMap(ProcessHandle::of);
+    log.warn(
+        "Embedded Redis on {}: a server of this data directory is still running (pid {}), left by"
+            + " an earlier process; shutting it down (its append-only file is kept) and starting"
+            + " anew",
+        url(),
+        server.map(h -> Long.toString(h.pid())).orElse("unknown"));
+    Optional<String> refusal = shutdown();
+    if (refusal.isPresent()) {
+      throw new IllegalStateException(
+          "Embedded Redis on " + url() + ": the server left running refused " + refusal.get());
+    }
+    if (server.isPresent()) {
+      try {
+        server.get().onExit().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(
+            "Embedded Redis on " + url() + ": the server left running did not exit", e);
+      }
+    }
+  }
+
+  /**
+   * Sends SHUTDOWN (Redis flushes its append-only file and exits) to the server on this port;
+   * returns its reply if it refused.
+   */
+  private Optional<String> shutdown() {
+    try (Socket socket = connect()) {
+      OutputStream out = socket.getOutputStream();
+      out.write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      // Redis closes the connection as it exits; a reply only comes when shutdown failed.
+      return Optional.ofNullable(
+          new BufferedReader(new InputStreamReader(socket.getInputStream())).readLine());
+    } catch (IOException e) {
+      log.debug("SHUTDOWN of the Redis on {} ended with {}", url(), e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /** The data directory of the server answering on this port, if one does. */
+  private Optional<String> configDir() {
+    try (Socket socket = connect()) {
+      socket.getOutputStream().write("CONFIG GET dir\r\n".getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      // *2, $3, dir, $<length>, <directory>
+      if (!"*2".equals(in.readLine())) return Optional.empty();
+      in.readLine();
+      in.readLine();
+      in.readLine();
+      return Optional.ofNullable(in.readLine());
+    } catch (IOException nothingThere) {
+      return Optional.empty();
+    }
+  }
+
   private Optional<String> ping() {
     try (Socket socket = connect()) {
       socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -283,21 +343,26 @@ public final class EmbeddedRedis implements AutoCloseable {
   }
 
   private boolean answersAs(long pid) {
+    return serverPid().filter(p -> p == pid).isPresent();
+  }
+
+  /** The process id of the server answering on this port, if one does. */
+  private Optional<Long> serverPid() {
     try (Socket socket = connect()) {
       socket.getOutputStream().write("INFO server\r\n".getBytes(StandardCharsets.US_ASCII));
       BufferedReader in =
           new BufferedReader(
               new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
       String header = in.readLine();
-      if (header == null || !header.startsWith("$")) return false;
+      if (header == null || !header.startsWith("$")) return Optional.empty();
       for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
         if (line.startsWith("process_id:")) {
-          return line.substring("process_id:".length()).trim().equals(Long.toString(pid));
+          return Optional.of(Long.parseLong(line.substring("process_id:".length()).trim()));
         }
       }
-      return false;
-    } catch (IOException e) {
-      return false;
+      return Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
     }
   }
 

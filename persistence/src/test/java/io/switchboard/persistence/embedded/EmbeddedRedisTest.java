@@ -88,6 +88,35 @@ class EmbeddedRedisTest {
   }
 
   @Test
+  void aServerOfTheSameDataLeftRunningByAnEarlierProcessIsReplacedWithItsDataKept() {
+    // The first instance stands for the embedded Redis of a node killed with SIGKILL: its server
+    // still runs, and nothing of this JVM will stop it.
+    EmbeddedRedis earlier = EmbeddedRedis.builder().dataDirectory(dataDirectory).build().start();
+    EmbeddedRedis restarted =
+        EmbeddedRedis.builder().port(earlier.port()).dataDirectory(dataDirectory).build();
+    try {
+      RedisCli cli = new RedisCli(earlier.port());
+      cli.call("SET", "k", "written before the restart");
+      String earlierPid = serverPid(cli);
+      restarted.start();
+      assertFalse(earlier.isRunning(), "the server left running was shut down");
+      assertTrue(restarted.isRunning());
+      assertNotEquals(earlierPid, serverPid(cli));
+      assertEquals("written before the restart", cli.call("GET", "k"));
+    } finally {
+      restarted.stop();
+      earlier.stop();
+    }
+  }
+
+  private static String serverPid(RedisCli cli) {
+    for (String line : ((String) cli.call("INFO", "server")).split("\r\n")) {
+      if (line.startsWith("process_id:")) return line.substring("process_id:".length());
+    }
+    throw new AssertionError("no process_id in INFO server");
+  }
+
+  @Test
   void aServerThatCannotStartReportsItsLog() throws Exception {
     try (EmbeddedRedis first =
         EmbeddedRedis.builder().dataDirectory(dataDirectory.resolve("a")).build().start()) {
