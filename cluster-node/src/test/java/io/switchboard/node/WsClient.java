@@ -196,12 +196,17 @@ public final class WsClient implements AutoCloseable {
 
   /** Joins a group and waits for Joined; returns the head. */
   public long join(String group) {
+    joinAsync(group);
+    return expect(ServerFrame.KindCase.JOINED).getJoined().getHead();
+  }
+
+  /** Sends a Join without waiting for the answer. */
+  public void joinAsync(String group) {
     send(
         ClientFrame.newBuilder()
             .setId(nextId())
             .setJoin(Join.newBuilder().setGroup(group))
             .build());
-    return expect(ServerFrame.KindCase.JOINED).getJoined().getHead();
   }
 
   /** Publishes without waiting for the answer. */

@@ -159,6 +159,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     CLOSING
   }
 
+  // Frames held back while the session starts; each keeps its inbound release until handled, and
+  // a transport reads only a few frames ahead of the releases, so this bound is a safety net.
   private static final int MAX_STASHED = 64;
 
   /** The key of the token's one timer: first TOKEN_EXPIRING, then TOKEN_EXPIRED. */
@@ -213,6 +215,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   // Concurrent: the socket's thread reads it to take acks (AckLane); only this actor changes it.
   private final Map<String, StreamCursor> streams = new ConcurrentHashMap<>();
   private final Set<String> joining = new HashSet<>();
+  // Join, Leave and Publish frames naming a group whose Join is in flight, handled in the client's
+  // order once it is answered (made at first use).
+  private Map<String, List<ClientFrame>> afterJoin;
   private final List<InboundFrames.Decoded> stash = new ArrayList<>();
   private Phase phase = Phase.AWAITING_HELLO;
   private String sessionId;
@@ -355,6 +360,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private Behavior<Socket.Command> onInboundFrame(InboundFrame frame) {
     metrics.framesIn.increment();
     lastInboundNanos = System.nanoTime();
+    int held = stash.size();
     if (phase != Phase.CLOSING) {
       Optional<Rejection> rejection = admit(frame.inbound());
       if (rejection.isPresent()) {
@@ -363,8 +369,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         handle(frame.inbound());
       }
     }
-    if (inFlight >= settings.maxInFlight()) {
-      // Backpressure: the next frame is read once an entity answered one of these.
+    if (stash.size() > held || inFlight >= settings.maxInFlight()) {
+      // Backpressure: the next frame is read once the session has started and the frames held
+      // back meanwhile are handled, or once an entity answered one of the requests in flight.
       heldAck = frame.ackTo();
       heldReleases++;
       return this;
@@ -381,6 +388,14 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   private void answered() {
     inFlight = Math.max(0, inFlight - 1);
     if (heldReleases > 0 && inFlight < settings.maxInFlight()) {
+      heldReleases--;
+      heldAck.release();
+    }
+  }
+
+  /** The frames held back while the session started are handled: reads go on (within limits). */
+  private void releaseStashed() {
+    while (heldReleases > 0 && inFlight < settings.maxInFlight()) {
       heldReleases--;
       heldAck.release();
     }
@@ -447,6 +462,9 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
   }
 
   private void handleSessionFrame(ClientFrame frame) {
+    if (waitsForJoin(frame)) {
+      return;
+    }
     long id = frame.getId();
     switch (frame.getKindCase()) {
       case JOIN -> onJoin(id, frame.getJoin());
@@ -548,6 +566,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       send(ServerFrames.error(d.frame().getId(), ErrorCode.NOT_CONNECTED, "not connected"));
     }
     stash.clear();
+    releaseStashed();
   }
 
   private void releaseSlot() {
@@ -709,6 +728,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
     List<InboundFrames.Decoded> pending = new ArrayList<>(stash);
     stash.clear();
     pending.forEach(this::handleFrame);
+    releaseStashed();
     if (phase == Phase.LIVE) {
       acks.open(identity); // after what was held back: the socket's acks come after it
     }
@@ -734,10 +754,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
             refused.frameId(),
             notFound ? ErrorCode.SESSION_NOT_FOUND : ErrorCode.UNAVAILABLE,
             notFound ? "session not found" : "session unavailable, retry"));
-    for (InboundFrames.Decoded d : stash) {
-      send(ServerFrames.error(d.frame().getId(), ErrorCode.NOT_CONNECTED, "not connected"));
-    }
-    stash.clear();
+    refuseStashed();
     return this;
   }
 
@@ -798,7 +815,45 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       openStream(done.groupId(), replay ? Math.min(done.since(), head) : head, replay);
       requests.joined(done.groupId());
     }
+    handleAfterJoin(done.groupId());
     return this;
+  }
+
+  /**
+   * Whether {@code frame} waits for the Join of its group in flight (queued, counted in flight): a
+   * client's frames about one group take effect in its order — a Publish after a Join lands after
+   * the join (the client gets its own publication), a Leave after a Join leaves what the join
+   * joined — while the session and the group entity answer them at different speeds.
+   */
+  private boolean waitsForJoin(ClientFrame frame) {
+    String groupId =
+        switch (frame.getKindCase()) {
+          case JOIN -> frame.getJoin().getGroup();
+          case LEAVE -> frame.getLeave().getGroup();
+          case PUBLISH -> frame.getPublish().getGroup();
+          default -> null;
+        };
+    if (groupId == null || !joining.contains(groupId)) {
+      return false;
+    }
+    if (afterJoin == null) {
+      afterJoin = new HashMap<>();
+    }
+    afterJoin.computeIfAbsent(groupId, g -> new ArrayList<>()).add(frame);
+    started();
+    return true;
+  }
+
+  /** The group's Join was answered: the frames that waited for it are handled, in order. */
+  private void handleAfterJoin(String groupId) {
+    List<ClientFrame> waiting = afterJoin == null ? null : afterJoin.remove(groupId);
+    if (waiting == null) {
+      return;
+    }
+    for (ClientFrame frame : waiting) {
+      answered();
+      handleSessionFrame(frame); // a Join among them queues those after it again
+    }
   }
 
   private void onLeave(long frameId, String groupId) {
@@ -847,8 +902,8 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
         return;
       }
       case JOINED -> {
-        // A Join sent just before counts: frames of one client take effect in order.
-        if (!streams.containsKey(groupId) && !joining.contains(groupId)) {
+        // (A Publish after a Join in flight waited for it: waitsForJoin.)
+        if (!streams.containsKey(groupId)) {
           send(ServerFrames.error(frameId, ErrorCode.NOT_A_MEMBER, "join the group first"));
           return;
         }
@@ -881,10 +936,11 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
 
   private Behavior<Socket.Command> onRefused(Refused refused) {
     answered();
+    send(ServerFrames.error(refused.frameId(), refused.code(), refused.reason()));
     if (refused.groupId() != null) {
       joining.remove(refused.groupId());
+      handleAfterJoin(refused.groupId());
     }
-    send(ServerFrames.error(refused.frameId(), refused.code(), refused.reason()));
     return this;
   }
 

@@ -24,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
@@ -471,6 +472,77 @@ class WebSocketIT {
 
       good.publishAsync(g, "still here");
       assertSequence(good.deliveriesUntil(g, 1, WAIT, null), 1, 1);
+    }
+  }
+
+  @Test
+  void framesSentRightBehindConnectAreAllHandledInOrder() {
+    // The session starts while they arrive: they wait for it (the socket is read no further than
+    // they can wait), none is refused for coming early.
+    String g = group();
+    int count = 400;
+    try (WsClient a = WsClient.open(node.wsUri(), false)) {
+      a.send(
+          ClientFrame.newBuilder()
+              .setId(a.nextId())
+              .setConnect(io.switchboard.protocol.v1.Connect.getDefaultInstance())
+              .build());
+      for (int i = 1; i <= count; i++) {
+        a.publishAsync(g, "m" + i);
+      }
+      a.expect(ServerFrame.KindCase.CONNECTED);
+      List<Long> offsets = new ArrayList<>();
+      while (offsets.size() < count) {
+        ServerFrame frame = a.next(WAIT);
+        assertTrue(frame.hasPublished(), () -> "expected Published, got " + frame);
+        offsets.add(frame.getPublished().getOffset());
+      }
+      assertEquals(
+          LongStream.rangeClosed(1, count).boxed().toList(), offsets.stream().sorted().toList());
+    }
+  }
+
+  @Test
+  void aPublishRightBehindAJoinLandsAfterTheJoinAndReachesThePublisher() {
+    String g = group();
+    try (WsClient a = WsClient.open(node.wsUri(), false)) {
+      a.connect();
+      a.joinAsync(g);
+      a.publishAsync(g, "mine");
+      assertEquals(0, a.expect(ServerFrame.KindCase.JOINED).getJoined().getHead());
+      // The receipt and the delivery come by different paths, in either order.
+      List<ServerFrame> others = new ArrayList<>();
+      Delivery own = a.deliveriesUntil(g, 1, WAIT, others).get(0);
+      assertEquals(1, own.getOffset());
+      assertEquals("mine", own.getPayload().toStringUtf8());
+      ServerFrame receipt = others.isEmpty() ? a.next(WAIT) : others.get(0);
+      assertEquals(1, receipt.getPublished().getOffset(), () -> "expected Published: " + receipt);
+    }
+  }
+
+  @Test
+  void aLeaveRightBehindAJoinLeavesWhatTheJoinJoined() {
+    String g = group();
+    try (WsClient a = WsClient.open(node.wsUri(), false);
+        WsClient other = WsClient.open(node.wsUri(), false)) {
+      a.connect();
+      a.joinAsync(g);
+      a.send(
+          ClientFrame.newBuilder()
+              .setId(a.nextId())
+              .setLeave(io.switchboard.protocol.v1.Leave.newBuilder().setGroup(g))
+              .build());
+      // In the client's order, and the join is not reported as failed (a client would retry it).
+      assertEquals(g, a.expect(ServerFrame.KindCase.JOINED).getJoined().getGroup());
+      assertEquals(g, a.expect(ServerFrame.KindCase.LEFT).getLeft().getGroup());
+      // Not a member: a publication to the group does not reach it, one to its next group does.
+      other.connect();
+      other.publishAll(g, 1, i -> "after the leave");
+      String next = group();
+      a.join(next);
+      other.publishAll(next, 1, i -> "next");
+      Delivery first = a.expect(ServerFrame.KindCase.DELIVERY).getDelivery();
+      assertEquals(next, first.getStream());
     }
   }
 
