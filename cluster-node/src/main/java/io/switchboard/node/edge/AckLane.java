@@ -85,14 +85,18 @@ final class AckLane {
   }
 
   /**
-   * Records that the client acked {@code stream} up to {@code offset}: on its cursor and, if that
-   * moved it, with the relay. A stream the connection does not have is ignored.
+   * Records that the client acked {@code stream} up to {@code offset} (at most what it was sent):
+   * on its cursor and, if that moved it, with the relay. A stream the connection does not have is
+   * ignored.
    */
   void record(String stream, long offset) {
     StreamCursor cursor = streams.get(stream);
     String session = sessionId;
-    if (cursor != null && session != null && cursor.acknowledge(offset)) {
-      relay.advance(stream, session, offset);
+    if (cursor != null && session != null) {
+      long acked = cursor.acknowledge(offset);
+      if (acked != StreamCursor.NOT_ACKED) {
+        relay.advance(stream, session, acked);
+      }
     }
   }
 

@@ -96,13 +96,19 @@ final class StreamCursor implements LiveLane {
     return last;
   }
 
-  /** The client acked the stream up to {@code offset}; true when that is higher than before. */
-  synchronized boolean acknowledge(long offset) {
-    if (offset <= acked) {
-      return false;
+  /**
+   * The client acked the stream up to {@code offset}: returns what that acknowledges — at most what
+   * went out on this cursor, since an ack of more (a client's bug: another stream's offset, a stale
+   * cursor) would let the group trim, and a resume skip, history it never had — or {@link
+   * #NOT_ACKED} when that is no higher than before.
+   */
+  synchronized long acknowledge(long offset) {
+    long upTo = Math.min(offset, last);
+    if (upTo <= acked) {
+      return NOT_ACKED;
     }
-    acked = offset;
-    return true;
+    acked = upTo;
+    return upTo;
   }
 
   /**

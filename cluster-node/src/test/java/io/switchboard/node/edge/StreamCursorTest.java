@@ -531,15 +531,25 @@ class StreamCursorTest {
 
   @Test
   void acksOnlyMoveForwardAndTheSessionHearsEachHighestOnce() {
-    StreamCursor c = cursor(0, false, 10, 100);
+    StreamCursor c = cursor(20, false, 10, 100);
     assertEquals(StreamCursor.NOT_ACKED, c.ackedUntold(), "nothing acked yet");
-    assertTrue(c.acknowledge(5));
-    assertFalse(c.acknowledge(5), "the same offset again moves nothing");
-    assertFalse(c.acknowledge(3), "an older offset moves nothing");
-    assertTrue(c.acknowledge(9));
+    assertEquals(5, c.acknowledge(5));
+    assertEquals(StreamCursor.NOT_ACKED, c.acknowledge(5), "the same offset again moves nothing");
+    assertEquals(StreamCursor.NOT_ACKED, c.acknowledge(3), "an older offset moves nothing");
+    assertEquals(9, c.acknowledge(9));
     assertEquals(9, c.ackedUntold(), "the highest one");
     assertEquals(StreamCursor.NOT_ACKED, c.ackedUntold(), "told already");
-    assertTrue(c.acknowledge(12));
+    assertEquals(12, c.acknowledge(12));
     assertEquals(12, c.ackedUntold());
+  }
+
+  @Test
+  void anAckBeyondWhatWentOutAcknowledgesOnlyWhatWentOut() {
+    StreamCursor c = cursor(20, false, 10, 100);
+    assertEquals(20, c.acknowledge(1_000_000), "no more than was delivered");
+    assertEquals(StreamCursor.NOT_ACKED, c.acknowledge(25), "still nothing beyond 20");
+    c.onLive(pub(21), null);
+    assertEquals(List.of(21L), out.deliveredOffsets());
+    assertEquals(21, c.acknowledge(25), "now 21 went out");
   }
 }

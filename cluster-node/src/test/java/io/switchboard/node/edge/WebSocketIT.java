@@ -280,6 +280,27 @@ class WebSocketIT {
   }
 
   @Test
+  void anAckBeyondWhatWasDeliveredNeitherTrimsNorSkipsHistory() {
+    // A client's bug (another stream's offset, a stale cursor): the node takes the ack as far as it
+    // delivered, so neither the group's trim nor a resume without cursors passes what is unread.
+    String g = group();
+    Connected session;
+    try (WsClient publisher = WsClient.open(node.wsUri(), false);
+        WsClient a = WsClient.open(node.wsUri(), false)) {
+      publisher.connect();
+      session = a.connect();
+      a.join(g);
+      publisher.publishAll(g, 10, i -> "m" + i);
+      a.deliveriesUntil(g, 10, WAIT, null);
+      a.ack(g, 1_000_000);
+      awaitFirstOffset(g, 11);
+      a.abort();
+      publisher.publishAll(g, 5, i -> "while away " + i);
+    }
+    assertResumedWithoutCursorsFrom(session, g, 11, 15);
+  }
+
+  @Test
   void acksTakenOffTheConnectionActorReachTheGroupAndTheSession() {
     // An ack that comes while the connection actor holds none of the client's frames is recorded
     // on the socket's own thread (front door only): the first ack here goes to the actor (the
