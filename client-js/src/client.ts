@@ -617,6 +617,9 @@ export class SwitchboardClient {
         firstOffset: num(r.firstOffset),
         head: num(r.head),
       };
+      // The head (0 when the JSON leaves it out) is at least what the replay delivered; below the
+      // cursor only when the stream no longer has the cursor's offsets (it was reset).
+      this.cursors.clampTo(info.stream, info.head);
       emit(this.recoveryListeners, info, this.errorListeners);
     } else if (frame.request && !id) {
       this.onIncomingRequest(transport, frame.request);

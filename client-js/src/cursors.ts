@@ -41,6 +41,18 @@ export class Cursors {
     }
   }
 
+  /**
+   * Lowers the cursor of `stream` to `head` when it is past it: the node reported that the stream
+   * never had those offsets (a stream since reset), so what it publishes next is new, not a
+   * duplicate.
+   */
+  clampTo(stream: string, head: number): void {
+    const current = this.offsets.get(stream);
+    if (current !== undefined && current > head) {
+      this.offsets.set(stream, head);
+    }
+  }
+
   /** Forgets `stream` (after leaving a group). */
   delete(stream: string): void {
     this.offsets.delete(stream);

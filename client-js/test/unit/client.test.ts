@@ -82,6 +82,25 @@ test("the application sees every message once, in order, across a resume", async
   assert.equal(second.sentOf("join").length, 0, "a resumed membership is not joined again");
 });
 
+test("a Recovery whose head is below the cursor lowers it: the stream's next messages are new", async () => {
+  const { client, transports, clock } = await connected();
+  const seen = received(client, "g");
+  const first = transports.last;
+  for (const o of [1, 2, 3]) {
+    first.receive(delivery("g", o));
+  }
+  first.fail(true);
+  await clock.advance(100);
+  const second = transports.last;
+  second.accept({ resumed: true, groups: ["g"] });
+  // The node has the stream only up to 1 (it was reset): its head is below the cursor, 3.
+  second.receive({ recovery: { stream: "g", recovered: true, firstOffset: "1", head: "1" } });
+  second.receive(delivery("g", 2));
+  second.receive(delivery("g", 3));
+  second.receive(delivery("g", 3));
+  assert.deepEqual(seen, ["1:m1", "2:m2", "3:m3", "2:m2", "3:m3"]);
+});
+
 test("acks are batched: every 100 messages, else one second after the first", async () => {
   const { transports, clock } = await connected();
   const t = transports.last;

@@ -194,6 +194,13 @@ final class StreamCursor implements LiveLane {
   /** A page read from the log. */
   synchronized void onPage(Page page) {
     fetching = false;
+    if (page.head() < last) {
+      // The cursor is past the stream's head: offsets the stream never had (a client's bug, or its
+      // history of a stream since reset). Go on from the real head, so that nothing published from
+      // now on is taken for something the client has; the Recovery reports that head.
+      last = page.head();
+      knownHead = page.head();
+    }
     knownHead = Math.max(knownHead, page.head());
     if (replayFirstOffset < 0) {
       replayFirstOffset = page.firstOffset();

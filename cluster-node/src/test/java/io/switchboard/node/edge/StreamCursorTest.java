@@ -170,6 +170,20 @@ class StreamCursorTest {
   }
 
   @Test
+  void aCursorPastTheHeadGoesOnFromTheRealHead() {
+    // A resume claiming offsets the stream never had: what is published next is delivered.
+    log.head = 5;
+    StreamCursor cursor = cursor(1000, true, 10, 100);
+    cursor.start();
+    answer(cursor);
+    assertEquals(List.of(new Recovery(true, 1, 5)), out.recoveries, "the real head");
+    assertEquals(5, cursor.lastDelivered());
+    log.head = 6;
+    cursor.onLive(pub(6), null);
+    assertEquals(List.of(6L), out.deliveredOffsets());
+  }
+
+  @Test
   void jumpFetchesFromLastPlusOneAndDrainsHeldLiveAfterThePage() {
     log.head = 6;
     StreamCursor cursor = cursor(0, false, 2, 100);
