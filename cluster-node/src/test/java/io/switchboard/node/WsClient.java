@@ -41,6 +41,7 @@ public final class WsClient implements AutoCloseable {
   private final boolean json;
   private final BlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+  private final CompletableFuture<Integer> webSocketStatus = new CompletableFuture<>();
   private final AtomicLong nextId = new AtomicLong(1);
   private volatile boolean reading = true;
   private volatile boolean answerPings = true;
@@ -286,6 +287,11 @@ public final class WsClient implements AutoCloseable {
     return closed;
   }
 
+  /** The status code of the WebSocket close itself (what a browser's CloseEvent shows). */
+  public CompletableFuture<Integer> webSocketStatus() {
+    return webSocketStatus;
+  }
+
   /** Drops the TCP connection without a close handshake (a lost network). */
   public void abort() {
     socket.abort();
@@ -352,6 +358,7 @@ public final class WsClient implements AutoCloseable {
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
       closed.complete(statusCode);
+      webSocketStatus.complete(statusCode);
       return null;
     }
 

@@ -1278,7 +1278,7 @@ public final class ConnectionActor extends AbstractBehavior<Socket.Command>
       metrics.slowConsumerCloses.increment();
     }
     transport.sendUrgent(ServerFrames.close(code, reason));
-    transport.complete();
+    transport.complete(code, reason);
     timers.cancel(Tick.HEARTBEAT);
     timers.cancel(Tick.REANNOUNCE);
     timers.startSingleTimer(Tick.CLOSE_GRACE_OVER, settings.closeGrace());

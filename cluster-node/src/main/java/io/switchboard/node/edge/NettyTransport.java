@@ -11,11 +11,13 @@ import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.node.stream.EncodedOnce;
 import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ServerFrame;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -143,9 +145,30 @@ final class NettyTransport implements Transport {
   /** Queues the WebSocket close after every frame before it; the client's answer ends the TCP. */
   @Override
   public void complete() {
+    complete(WebSocketCloseStatus.NORMAL_CLOSURE.code(), "");
+  }
+
+  /** The same, with the protocol's close code as the WebSocket close status. */
+  @Override
+  public void complete(int code, String reason) {
     if (completed.compareAndSet(false, true)) {
-      write(new CloseWebSocketFrame(1000, ""));
+      // Ours are 1000, 3000-3999 and the application's 4000-4999: all valid on the wire.
+      boolean sendable = code == 1000 || (code >= 3000 && code <= 4999);
+      write(
+          sendable
+              ? new CloseWebSocketFrame(code, closeReason(reason))
+              : new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE.code(), ""));
     }
+  }
+
+  /** A close reason fits in 123 bytes of UTF-8 (RFC 6455 5.5): cut on a character boundary. */
+  static String closeReason(String reason) {
+    String text = reason == null ? "" : reason;
+    while (text.getBytes(StandardCharsets.UTF_8).length > 123) {
+      text =
+          text.substring(0, text.offsetByCodePoints(0, text.codePointCount(0, text.length()) - 1));
+    }
+    return text;
   }
 
   @Override

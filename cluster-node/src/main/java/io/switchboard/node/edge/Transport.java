@@ -37,6 +37,15 @@ interface Transport {
   /** Completes the outbound stream after the queued frames; the connection then closes. */
   void complete();
 
+  /**
+   * Completes the outbound stream after the queued frames, closing the connection with {@code code}
+   * and {@code reason} as its WebSocket close status where the transport can give one (a browser's
+   * {@code CloseEvent} then shows the same code as the {@code Close} frame).
+   */
+  default void complete(int code, String reason) {
+    complete();
+  }
+
   /** Tears the connection down at once (after a close that did not flush in time). */
   void abort();
 

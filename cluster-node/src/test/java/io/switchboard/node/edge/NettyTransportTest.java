@@ -1,5 +1,6 @@
 package io.switchboard.node.edge;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,5 +39,14 @@ class NettyTransportTest {
 
   private static WebSocket13FrameEncoder encoder() {
     return new WebSocket13FrameEncoder(false);
+  }
+
+  @Test
+  void aCloseReasonIsCutToWhatAWebSocketCloseFrameHolds() {
+    assertEquals("slow consumer", NettyTransport.closeReason("slow consumer"));
+    String long2ByteChars = "é".repeat(100); // 200 bytes of UTF-8
+    String cut = NettyTransport.closeReason(long2ByteChars);
+    assertEquals("é".repeat(61), cut, "122 bytes: a character is never split");
+    assertEquals("", NettyTransport.closeReason(null));
   }
 }

@@ -55,11 +55,14 @@ class WebSocketIT {
       switchboard.group.trim-interval = 100ms
       """;
   static TestNode node;
+  // Whether the WebSocket close status repeats the Close frame's code (the front door's sockets).
+  static boolean closeStatusCarriesTheCode;
 
   /** Sockets on the Netty front door (the default). */
   @BeforeAll
   static void startNode() {
     node = TestNode.start(CONFIG);
+    closeStatusCarriesTheCode = true;
   }
 
   @AfterAll
@@ -564,6 +567,28 @@ class WebSocketIT {
       other.publishAll(next, 1, i -> "next");
       Delivery first = a.expect(ServerFrame.KindCase.DELIVERY).getDelivery();
       assertEquals(next, first.getStream());
+    }
+  }
+
+  @Test
+  void aSecondConnectionResumingTheSessionReplacesTheFirst() {
+    String g = group();
+    try (WsClient first = WsClient.open(node.wsUri(), false);
+        WsClient second = WsClient.open(node.wsUri(), true);
+        WsClient publisher = WsClient.open(node.wsUri(), false)) {
+      Connected session = first.connect();
+      first.join(g);
+      second.resume(session.getSessionId(), session.getResumeToken(), Map.of(g, 0L));
+      assertTrue(second.expect(ServerFrame.KindCase.CONNECTED).getConnected().getResumed());
+      // The first hears why, in the Close frame and in the WebSocket close status alike.
+      int frameCode = first.closed().orTimeout(10, TimeUnit.SECONDS).join();
+      int status = first.webSocketStatus().orTimeout(10, TimeUnit.SECONDS).join();
+      assertEquals(CloseCode.SESSION_REPLACED.code(), frameCode);
+      assertFalse(CloseCode.isResumable(frameCode), "the replaced connection must not resume");
+      assertEquals(closeStatusCarriesTheCode ? CloseCode.SESSION_REPLACED.code() : 1000, status);
+      publisher.connect();
+      publisher.publishAll(g, 3, i -> "to the second " + i);
+      assertSequence(second.deliveriesUntil(g, 3, WAIT, null), 1, 3);
     }
   }
 
