@@ -17,7 +17,6 @@ import io.switchboard.node.stream.Publication;
 import io.switchboard.protocol.FrameCodec;
 import io.switchboard.protocol.v1.ServerFrame;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -163,12 +162,21 @@ final class NettyTransport implements Transport {
 
   /** A close reason fits in 123 bytes of UTF-8 (RFC 6455 5.5): cut on a character boundary. */
   static String closeReason(String reason) {
-    String text = reason == null ? "" : reason;
-    while (text.getBytes(StandardCharsets.UTF_8).length > 123) {
-      text =
-          text.substring(0, text.offsetByCodePoints(0, text.codePointCount(0, text.length()) - 1));
+    if (reason == null) {
+      return "";
     }
-    return text;
+    int bytes = 0;
+    int end = 0;
+    while (end < reason.length()) {
+      int c = reason.codePointAt(end);
+      int size = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (bytes + size > 123) {
+        break;
+      }
+      bytes += size;
+      end += Character.charCount(c);
+    }
+    return reason.substring(0, end);
   }
 
   @Override

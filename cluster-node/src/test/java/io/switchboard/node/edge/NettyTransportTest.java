@@ -48,5 +48,7 @@ class NettyTransportTest {
     String cut = NettyTransport.closeReason(long2ByteChars);
     assertEquals("é".repeat(61), cut, "122 bytes: a character is never split");
     assertEquals("", NettyTransport.closeReason(null));
+    assertEquals("a".repeat(123), NettyTransport.closeReason("a".repeat(100_000)));
+    assertEquals("a" + "😀".repeat(30), NettyTransport.closeReason("a" + "😀".repeat(40)));
   }
 }
