@@ -81,6 +81,7 @@ public final class RunCommandProbe {
   }
 
   private void run(Path jvmConfig, Path workDir) throws Exception {
+    deleteRecursively(workDir); // a fresh node: no journal of an earlier run
     Files.createDirectories(workDir);
     int httpPort = freePort();
     int managementPort = freePort();
@@ -248,6 +249,17 @@ public final class RunCommandProbe {
           ProcessReadiness.httpOk("http://127.0.0.1:" + managementPort + "/ready"));
     } catch (ProcessReadiness.NotReady e) {
       throw new AssertionError(e.getMessage());
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 
