@@ -40,6 +40,11 @@ public final class ApiErrors {
     return status(Status.DEADLINE_EXCEEDED, message);
   }
 
+  /** A request larger than the node takes. */
+  public static GrpcServiceException tooLarge(String message) {
+    return status(Status.RESOURCE_EXHAUSTED, message);
+  }
+
   /** A call that exists only on gRPC. */
   public static GrpcServiceException unimplemented(String message) {
     return status(Status.UNIMPLEMENTED, message);

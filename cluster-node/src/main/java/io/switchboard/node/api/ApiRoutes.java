@@ -27,11 +27,15 @@ import org.apache.pekko.grpc.javadsl.MetadataBuilder;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /**
  * The backend API as HTTP/JSON for curl users: {@code POST /api/<Call>} with the request message in
@@ -76,16 +80,42 @@ public final class ApiRoutes {
                 name ->
                     Directives.post(
                         () ->
-                            Directives.withSizeLimit(
-                                settings.maxJsonBody(),
+                            Directives.handleRejections(
+                                tooLarge(settings.maxJsonBody()),
                                 () ->
-                                    Directives.extractRequest(
-                                        request ->
-                                            Directives.entity(
-                                                Unmarshaller.entityToString(),
-                                                body ->
-                                                    Directives.completeWithFuture(
-                                                        respond(calls, name, body, request))))))));
+                                    Directives.withSizeLimit(
+                                        settings.maxJsonBody(),
+                                        () ->
+                                            Directives.extractRequest(
+                                                request ->
+                                                    Directives.entity(
+                                                        Unmarshaller.entityToString(),
+                                                        body ->
+                                                            Directives.completeWithFuture(
+                                                                respond(
+                                                                    calls, name, body,
+                                                                    request)))))))));
+  }
+
+  /**
+   * A body over the limit gets the API's JSON error (RESOURCE_EXHAUSTED, HTTP 413), like every
+   * other refusal, instead of Pekko HTTP's plain-text one.
+   */
+  private static RejectionHandler tooLarge(int limit) {
+    return RejectionHandler.newBuilder()
+        .handle(
+            MalformedRequestContentRejection.class,
+            rejection -> {
+              for (Throwable t = rejection.getCause(); t != null; t = t.getCause()) {
+                if (t instanceof EntityStreamSizeException) {
+                  return Directives.complete(
+                      error(ApiErrors.tooLarge("request body exceeds " + limit + " bytes"))
+                          .withStatus(StatusCodes.PAYLOAD_TOO_LARGE));
+                }
+              }
+              return Directives.reject(rejection);
+            })
+        .build();
   }
 
   private static CompletionStage<HttpResponse> respond(

@@ -163,6 +163,14 @@ class GatewayIT {
     assertEquals(400, post(node, "Publish", "{\"unknownField\":1}", KEY).statusCode());
     assertEquals(404, post(node, "Publishh", "{}", KEY).statusCode());
     assertEquals(501, post(node, "Serve", "{}", KEY).statusCode());
+    HttpResponse<String> tooLarge =
+        post(
+            node,
+            "Publish",
+            "{\"group\":\"" + g + "\",\"payload\":\"" + "a".repeat(2 << 20) + "\"}",
+            KEY);
+    assertEquals(413, tooLarge.statusCode());
+    assertTrue(tooLarge.body().contains("\"code\":\"RESOURCE_EXHAUSTED\""), tooLarge.body());
     assertEquals(
         Status.Code.INVALID_ARGUMENT,
         failureOf(gateway.publish(PublishRequest.newBuilder().setGroup("has space").build())));
