@@ -268,11 +268,7 @@ class WebSocketIT {
     Connected session;
     try (WsClient publisher = WsClient.open(node.wsUri(), false);
         WsClient a = WsClient.open(node.wsUri(), false)) {
-      publisher.connect();
-      session = a.connect();
-      a.join(g);
-      publisher.publishAll(g, 50, i -> "m" + i);
-      a.deliveriesUntil(g, 50, WAIT, null);
+      session = readerOf(publisher, a, g, 50);
       a.ack(g, 30);
       a.ack(g, 45);
       // The node handled both acks (the group, whose only member is this session, trimmed to
@@ -290,11 +286,7 @@ class WebSocketIT {
     Connected session;
     try (WsClient publisher = WsClient.open(node.wsUri(), false);
         WsClient a = WsClient.open(node.wsUri(), false)) {
-      publisher.connect();
-      session = a.connect();
-      a.join(g);
-      publisher.publishAll(g, 10, i -> "m" + i);
-      a.deliveriesUntil(g, 10, WAIT, null);
+      session = readerOf(publisher, a, g, 10);
       a.ack(g, 1_000_000);
       awaitFirstOffset(g, 11);
       a.abort();
@@ -317,11 +309,7 @@ class WebSocketIT {
     long onSocketBefore;
     try (WsClient publisher = WsClient.open(node.wsUri(), false);
         WsClient a = WsClient.open(node.wsUri(), false)) {
-      publisher.connect();
-      session = a.connect();
-      a.join(g);
-      publisher.publishAll(g, 40, i -> "m" + i);
-      a.deliveriesUntil(g, 40, WAIT, null);
+      session = readerOf(publisher, a, g, 40);
       a.ack(g, 10);
       awaitFirstOffset(g, 11);
       onSocketBefore = metrics.acksOnSocketThread.sum();
@@ -335,6 +323,19 @@ class WebSocketIT {
       }
     }
     assertResumedWithoutCursorsFrom(session, g, 26, 40);
+  }
+
+  /**
+   * Connects {@code reader} to a new session in {@code g} and {@code publisher} to another, which
+   * publishes {@code count} messages the reader then reads; returns the reader's session.
+   */
+  private static Connected readerOf(WsClient publisher, WsClient reader, String g, int count) {
+    publisher.connect();
+    Connected session = reader.connect();
+    reader.join(g);
+    publisher.publishAll(g, count, i -> "m" + i);
+    reader.deliveriesUntil(g, count, WAIT, null);
+    return session;
   }
 
   /**
